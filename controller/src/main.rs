@@ -1,0 +1,4 @@
+//! `corral`: the controller binary.
+#![forbid(unsafe_code)]
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Many phones in one process, one TCP listener each.
