@@ -66,6 +66,27 @@ pub struct PhoneConfig {
     pub state_dir: PathBuf,
 }
 
+impl PhoneConfig {
+    /// A phone with the default identity (a Pixel 7 on Android 14, arm64, no AUTH, no
+    /// latency) at `serial`, keeping its state in `state_dir`. Construct phones through
+    /// this and then set fields, so new fields get defaults.
+    pub fn new(serial: impl Into<String>, state_dir: impl Into<PathBuf>) -> Self {
+        PhoneConfig {
+            serial: serial.into(),
+            android: AndroidVersion(14),
+            model: "Pixel 7".into(),
+            manufacturer: "Google".into(),
+            product: "panther".into(),
+            device: "panther".into(),
+            abi: "arm64-v8a".into(),
+            auth_required: false,
+            auto_accept: false,
+            latency: LatencyModel::none(),
+            state_dir: state_dir.into(),
+        }
+    }
+}
+
 /// What one shell invocation produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShellOutcome {
