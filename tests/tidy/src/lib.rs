@@ -1,0 +1,1 @@
+//! Workspace hygiene checks live in `tests/tidy.rs`; this library is empty on purpose.
