@@ -1,6 +1,7 @@
 //! `corral`: the controller binary. One subcommand per job; each lives in its own module.
 #![forbid(unsafe_code)]
 
+mod cli;
 mod demo;
 mod profile_cli;
 
@@ -24,12 +25,29 @@ enum Command {
     /// Check, show and compare configuration profiles.
     #[command(subcommand)]
     Profile(profile_cli::ProfileCommand),
+    /// Run the controller: console/API, store and CA (created on first start).
+    Serve(cli::serve::ServeArgs),
+    /// Print the effective configuration (secrets redacted), or what is wrong with it.
+    CheckConfig(cli::ConfigArgs),
+    /// Administration: API tokens.
+    #[command(subcommand)]
+    Admin(cli::admin::AdminCommand),
+    /// Enrollment tokens.
+    #[command(subcommand)]
+    Token(cli::token::TokenCommand),
 }
 
 fn main() -> ExitCode {
+    // When a program on a simulated phone runs `sh`, this binary stands in for the
+    // phone's shell (see corral_devsim::phone::route); it never returns in that case.
+    corral_devsim::phone::route::run_shim_if_invoked();
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Profile(cmd) => profile_cli::run(cmd),
+        Command::Serve(args) => cli::serve::run(args),
+        Command::CheckConfig(args) => cli::check_config::run(args),
+        Command::Admin(cmd) => cli::admin::run(cmd),
+        Command::Token(cmd) => cli::token::run(cmd),
     }
 }

@@ -174,7 +174,8 @@ impl AndroidPath {
 
     /// True when this path is `prefix` or lies below it.
     pub fn starts_with(&self, prefix: &AndroidPath) -> bool {
-        self.parts.len() >= prefix.parts.len() && self.parts[..prefix.parts.len()] == prefix.parts[..]
+        self.parts.len() >= prefix.parts.len()
+            && self.parts[..prefix.parts.len()] == prefix.parts[..]
     }
 
     /// Appends one path component.
@@ -397,7 +398,10 @@ impl FileWrite {
     /// epoch; `None` keeps the current time).
     pub fn finish(mut self, mtime: Option<u32>) -> Result<(), FsError> {
         let raw = self.raw.clone();
-        let file = self.file.take().ok_or_else(|| FsError::new(errno::EIO, &raw))?;
+        let file = self
+            .file
+            .take()
+            .ok_or_else(|| FsError::new(errno::EIO, &raw))?;
         file.sync_data().map_err(|e| map_io(&e, &raw))?;
         if let Some(secs) = mtime {
             let when = UNIX_EPOCH + Duration::from_secs(u64::from(secs));
@@ -486,8 +490,14 @@ mod tests {
     #[test]
     fn writes_outside_shell_dirs_are_refused_like_android() {
         let (_d, fs) = phone_fs();
-        assert_eq!(fs.write("/system/bin/x", 0o755, b"x").unwrap_err().errno, errno::EROFS);
-        assert_eq!(fs.write("/data/x", 0o644, b"x").unwrap_err().errno, errno::EACCES);
+        assert_eq!(
+            fs.write("/system/bin/x", 0o755, b"x").unwrap_err().errno,
+            errno::EROFS
+        );
+        assert_eq!(
+            fs.write("/data/x", 0o644, b"x").unwrap_err().errno,
+            errno::EACCES
+        );
         fs.write("/data/local/tmp/x", 0o644, b"hello").unwrap();
         assert_eq!(fs.read("/data/local/tmp/x").unwrap(), b"hello");
     }
@@ -498,7 +508,10 @@ mod tests {
         let mut w = fs.create_write("/data/local/tmp/part", 0o644).unwrap();
         w.write_all(b"half").unwrap();
         drop(w);
-        assert_eq!(fs.stat("/data/local/tmp/part").unwrap_err().errno, errno::ENOENT);
+        assert_eq!(
+            fs.stat("/data/local/tmp/part").unwrap_err().errno,
+            errno::ENOENT
+        );
         assert!(fs.list("/data/local/tmp").unwrap().is_empty());
     }
 

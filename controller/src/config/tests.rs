@@ -1,0 +1,133 @@
+//! Behaviour of configuration loading: defaults, layering, errors naming the key,
+//! redaction.
+
+use super::*;
+
+fn load(
+    file: Option<&str>,
+    env: &[(&str, &str)],
+    overrides: Overrides,
+) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(text) = file {
+        std::fs::write(dir.path().join("corral.toml"), text).unwrap();
+    }
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let lookup = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    Config::load(
+        Path::new("/srv/corral"),
+        &Overrides {
+            config_file: file.map(|_| dir.path().join("corral.toml")),
+            ..overrides
+        },
+        &lookup,
+    )
+}
+
+#[test]
+fn defaults_need_no_file() {
+    let c = load(None, &[], Overrides::default()).unwrap();
+    expect_test::expect![[r#"
+        # data directory: /srv/corral
+        [console]
+        listen = "127.0.0.1:8080"
+
+        [gateway]
+        listen = "0.0.0.0:8443"
+
+        [enrollment]
+        listen = "0.0.0.0:8444"
+        token_ttl = "1d"
+
+        [database]
+        url = "sqlite:///srv/corral/corral.db"
+
+        [certificates]
+        device_lifetime = "30d"
+        server_names = ["localhost", "127.0.0.1"]
+    "#]]
+    .assert_eq(&c.to_string());
+}
+
+#[test]
+fn file_then_environment_then_command_line() {
+    let file = "[console]\nlisten = \"127.0.0.1:1\"\n[gateway]\nlisten = \"127.0.0.1:2\"\n";
+    let env = [
+        ("CORRAL_CONSOLE_LISTEN", "127.0.0.1:3"),
+        ("CORRAL_CERTIFICATES_SERVER_NAMES", "ctl.example, 10.0.0.1"),
+    ];
+    let c = load(Some(file), &env, Overrides::default()).unwrap();
+    assert_eq!(c.console_listen.port(), 3);
+    assert_eq!(c.gateway_listen.port(), 2);
+    assert_eq!(c.server_names, ["ctl.example", "10.0.0.1"]);
+    let cli = Overrides {
+        console_listen: Some("127.0.0.1:4".into()),
+        ..Overrides::default()
+    };
+    assert_eq!(
+        load(Some(file), &env, cli).unwrap().console_listen.port(),
+        4
+    );
+}
+
+#[test]
+fn errors_name_the_key_and_where_it_came_from() {
+    let err = |file, env: &[(&str, &str)]| {
+        load(file, env, Overrides::default())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err(Some("[gateway]\nlisten = \"everywhere\""), &[]),
+        "invalid gateway.listen: \"everywhere\" is not an address like 127.0.0.1:8080"
+    );
+    assert_eq!(
+        err(None, &[("CORRAL_ENROLLMENT_TOKEN_TTL", "soon")]),
+        "invalid enrollment.token_ttl (from CORRAL_ENROLLMENT_TOKEN_TTL): \"soon\" is not a duration like 90s, 15m, 24h or 30d"
+    );
+    assert!(err(Some("[gateway]\nlisten_on = \"x\""), &[]).contains("unknown field `listen_on`"));
+    let cli = Overrides {
+        database_url: Some("mysql://x".into()),
+        ..Overrides::default()
+    };
+    assert_eq!(
+        load(None, &[], cli).unwrap_err().to_string(),
+        "invalid database.url (command line): expected postgres://… or sqlite://PATH"
+    );
+}
+
+#[test]
+fn database_passwords_are_redacted_when_shown() {
+    let url =
+        DatabaseUrl::parse("postgres://corral:s3cret@db:5432/corral?sslmode=disable").unwrap();
+    assert_eq!(
+        url.to_string(),
+        "postgres://corral:***@db:5432/corral?sslmode=disable"
+    );
+    assert!(!format!("{url:?}").contains("s3cret"));
+    assert!(url.connection_url().contains("s3cret"));
+    assert_eq!(
+        DatabaseUrl::parse("postgres://db/corral")
+            .unwrap()
+            .to_string(),
+        "postgres://db/corral"
+    );
+}
+
+#[test]
+fn durations_read_and_print_alike() {
+    for (text, secs) in [
+        ("90s", 90),
+        ("15m", 900),
+        ("24h", 86_400),
+        ("30d", 2_592_000),
+    ] {
+        assert_eq!(parse_duration(text), Ok(Duration::from_secs(secs)));
+    }
+    assert_eq!(format_duration(Duration::from_secs(90)), "90s");
+    assert!(parse_duration("0h").is_err());
+    assert!(parse_duration("12").is_err());
+}

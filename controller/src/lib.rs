@@ -1,0 +1,17 @@
+//! The corral controller as a library: everything `corral serve` and its sibling commands
+//! run, so the binary, the integration tests and the other front ends share one code path.
+//!
+//! Layout (lldap-style layers; dependencies point inward):
+//! - [`domain`]: newtypes parsed at the boundary and plain records. No I/O.
+//! - [`store`]: the only module that knows SQL; one module per aggregate behind [`store::Store`].
+//! - [`ca`]: the internal certificate authority; the only module that reads the CA key.
+//! - [`config`]: the one typed configuration (file → environment → command line).
+//! - [`serve`]: `corral serve` — opens the store, the CA, bootstraps the first admin and runs
+//!   the HTTP listeners until shut down.
+#![forbid(unsafe_code)]
+
+pub mod ca;
+pub mod config;
+pub mod domain;
+pub mod serve;
+pub mod store;

@@ -1,0 +1,206 @@
+//! `corral serve`: the long-running controller.
+//!
+//! Owns: start-up order (data directory → store + migrations → CA → first admin), the
+//! shared [`AppState`], the console/API listener with `GET /healthz`, and graceful
+//! shutdown. The REST API, the console, the agent gateway (`gateway_listen`) and the
+//! enrollment listener (`enrollment_listen`) are built on [`AppState`] and plug in here:
+//! routers merge into [`router`], TLS listeners are spawned from [`run`] with
+//! [`crate::ca::Ca::server_identity`].
+//! Must never: print a secret except the first admin's generated password, once.
+
+use std::future::Future;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::ca::{Ca, CaError};
+use crate::config::Config;
+use crate::domain::{Password, PasswordHash, Timestamp, UserName};
+use crate::store::{Store, StoreError, StoreOptions};
+
+/// Why the controller could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory cannot be created or used.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The CA failed (e.g. an unsafe key file).
+    #[error(transparent)]
+    Ca(#[from] CaError),
+    /// A listener could not be bound or failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    /// Hashing the first admin's password failed.
+    #[error("creating the first admin: {0}")]
+    FirstAdmin(String),
+}
+
+/// What every front end shares: the store, the CA and the configuration.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub ca: Arc<Ca>,
+    pub config: Arc<Config>,
+}
+
+/// The first admin account created by this start, with its generated password.
+#[derive(Debug)]
+pub struct FirstAdmin {
+    pub name: UserName,
+    pub password: Password,
+}
+
+/// Creates the data directory (mode 0700) when missing.
+pub fn ensure_data_dir(path: &Path) -> Result<(), ServeError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| ServeError::DataDir {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// Opens (and migrates) the configured database. Used by `serve` and by the one-shot
+/// commands (`admin token`, `token create`), which may run while `serve` does.
+pub async fn open_store(config: &Config) -> Result<Store, ServeError> {
+    ensure_data_dir(&config.data_dir)?;
+    Ok(Store::open(&config.database.connection_url(), &StoreOptions::default()).await?)
+}
+
+/// Everything `serve` needs before it listens: store, CA and — on the first start only —
+/// the first admin account. Returns the admin's password so the caller can show it once.
+pub async fn open(config: Config) -> Result<(AppState, Option<FirstAdmin>), ServeError> {
+    let store = open_store(&config).await?;
+    let ca = Ca::open_or_create(&config.data_dir, Timestamp::now())?;
+    let first_admin = bootstrap_admin(&store).await?;
+    Ok((
+        AppState {
+            store,
+            ca: Arc::new(ca),
+            config: Arc::new(config),
+        },
+        first_admin,
+    ))
+}
+
+/// Creates the `admin` account with a generated password when no admin exists.
+async fn bootstrap_admin(store: &Store) -> Result<Option<FirstAdmin>, ServeError> {
+    if store.first_admin().await.is_ok() {
+        return Ok(None);
+    }
+    let password = Password::generate();
+    let to_hash = password.clone();
+    let hash = tokio::task::spawn_blocking(move || PasswordHash::create(&to_hash))
+        .await
+        .map_err(|e| ServeError::FirstAdmin(e.to_string()))?
+        .map_err(|e| ServeError::FirstAdmin(e.to_string()))?;
+    let name = UserName::parse("admin").map_err(|e| ServeError::FirstAdmin(e.to_string()))?;
+    Ok(store
+        .create_first_admin(&name, &hash, Timestamp::now())
+        .await?
+        .map(|_| FirstAdmin { name, password }))
+}
+
+/// The console/API router. Other front ends merge their routes into this one.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// 200 when the database answers, 503 otherwise; never shows the error itself.
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            tracing::warn!(error = %e, "Health check failed.");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+    }
+}
+
+/// Serves the console/API on `listener` until `shutdown` resolves, then finishes the
+/// requests in flight. Tests call this with a `127.0.0.1:0` listener.
+pub async fn serve_console(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Runs the controller until `shutdown` resolves: opens everything, prints the first
+/// admin's password (first start only), the CA fingerprint and the bound address to
+/// stdout, and serves.
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = config.console_listen;
+    let (state, first_admin) = open(config).await?;
+    if let Some(admin) = first_admin {
+        println!("corral: created the first admin account; this password is shown only once:");
+        println!("  user:     {}", admin.name);
+        println!("  password: {}", admin.password.reveal());
+    }
+    println!(
+        "corral: CA fingerprint (agents pin it): {}",
+        state.ca.fingerprint()
+    );
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| ServeError::Listen { addr, source })?;
+    println!("corral: console and API on http://{bound}");
+    tracing::info!(%bound, database = %state.config.database, "Controller started.");
+    let store = state.store.clone();
+    // The agent gateway and the enrollment listener start here, next to the console.
+    let served = serve_console(listener, state, shutdown).await;
+    store.close().await;
+    served.map_err(|source| ServeError::Listen {
+        addr: bound,
+        source,
+    })?;
+    tracing::info!("Controller stopped.");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled, so a signal that arrives during start-up
+/// still stops the controller gracefully instead of killing it. Call it inside the runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (interrupt, terminate) else {
+            tracing::warn!("Cannot install signal handlers; stop the controller with SIGKILL.");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+}

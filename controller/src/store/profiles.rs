@@ -1,0 +1,268 @@
+//! Profile versions (immutable, content-addressed), each profile's current version, and
+//! assignments of profiles to devices and groups. Publishing or assigning queues the
+//! resulting pushes in the same transaction.
+
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+use super::rows::{ms, opt_parsed, parsed, text, time};
+use super::{Result, Store, StoreError, events, outbox};
+use crate::domain::{
+    Assignment, AssignmentTarget, DeviceId, GroupName, NewEvent, ProfileName, ProfileVersion,
+    Timestamp, VersionHash,
+};
+
+/// What publishing a profile version did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Publication {
+    pub version: ProfileVersion,
+    /// False when this exact version was stored before (publishing is idempotent).
+    pub newly_stored: bool,
+    /// How many devices got a push queued.
+    pub pushes: usize,
+}
+
+fn version_from_row(row: &AnyRow) -> Result<ProfileVersion> {
+    Ok(ProfileVersion {
+        profile: parsed(row, "profile_name")?,
+        version: parsed(row, "version")?,
+        canonical_toml: text(row, "canonical_toml")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+async fn version_in(
+    conn: &mut AnyConnection,
+    profile: &ProfileName,
+    version: &VersionHash,
+) -> Result<Option<ProfileVersion>> {
+    let row = sqlx::query(
+        "SELECT profile_name, version, canonical_toml, created_at FROM profile_versions \
+         WHERE profile_name = $1 AND version = $2",
+    )
+    .bind(profile.as_str())
+    .bind(version.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(version_from_row).transpose()
+}
+
+/// Devices whose effective profile (own assignment, else group's) is `profile`.
+async fn devices_using(conn: &mut AnyConnection, profile: &ProfileName) -> Result<Vec<DeviceId>> {
+    let rows = sqlx::query(
+        "SELECT d.id FROM devices d \
+         LEFT JOIN assignments da ON da.device_id = d.id \
+         LEFT JOIN assignments ga ON ga.group_name = d.group_name \
+         WHERE d.status = 'active' AND COALESCE(da.profile_name, ga.profile_name) = $1 ORDER BY d.id",
+    )
+    .bind(profile.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| parsed(r, "id")).collect()
+}
+
+fn target_columns(target: &AssignmentTarget) -> (Option<&str>, Option<&str>) {
+    match target {
+        AssignmentTarget::Device(d) => (Some(d.as_str()), None),
+        AssignmentTarget::Group(g) => (None, Some(g.as_str())),
+    }
+}
+
+/// Devices an assignment to `target` can affect.
+async fn devices_of_target(
+    conn: &mut AnyConnection,
+    target: &AssignmentTarget,
+) -> Result<Vec<DeviceId>> {
+    match target {
+        AssignmentTarget::Device(d) => Ok(vec![d.clone()]),
+        AssignmentTarget::Group(g) => {
+            let rows = sqlx::query(
+                "SELECT id FROM devices WHERE group_name = $1 AND status = 'active' ORDER BY id",
+            )
+            .bind(g.as_str())
+            .fetch_all(conn)
+            .await?;
+            rows.iter().map(|r| parsed(r, "id")).collect()
+        }
+    }
+}
+
+pub(super) async fn assign_in(
+    conn: &mut AnyConnection,
+    target: &AssignmentTarget,
+    profile: &ProfileName,
+    now: Timestamp,
+) -> Result<usize> {
+    let (device, group) = target_columns(target);
+    sqlx::query("DELETE FROM assignments WHERE device_id = $1 OR group_name = $2")
+        .bind(device)
+        .bind(group)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO assignments (device_id, group_name, profile_name, assigned_at) VALUES ($1, $2, $3, $4)")
+        .bind(device)
+        .bind(group)
+        .bind(profile.as_str())
+        .bind(ms(now))
+        .execute(&mut *conn)
+        .await?;
+    let mut pushes = 0;
+    for id in devices_of_target(conn, target).await? {
+        pushes += usize::from(outbox::queue_current_version(conn, &id, now).await?);
+    }
+    Ok(pushes)
+}
+
+impl Store {
+    /// Stores a profile version (if new), makes it the profile's current version and queues
+    /// it for every device the profile applies to. `version` must be the content hash of
+    /// `canonical_toml` (the profiles crate computes both); the same hash with other text
+    /// is a [`StoreError::Conflict`].
+    pub async fn publish_profile_version(
+        &self,
+        profile: &ProfileName,
+        version: &VersionHash,
+        canonical_toml: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Publication> {
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO profile_versions (profile_name, version, canonical_toml, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (profile_name, version) DO NOTHING",
+        )
+        .bind(profile.as_str())
+        .bind(version.as_str())
+        .bind(canonical_toml)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let stored = version_in(&mut tx, profile, version)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("profile {profile} version {version}")))?;
+        if stored.canonical_toml != canonical_toml {
+            return Err(StoreError::Conflict(format!(
+                "profile {profile} version {version} is already stored with different content"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO profiles (name, current_version, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at",
+        )
+        .bind(profile.as_str())
+        .bind(version.as_str())
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let mut pushes = 0;
+        for id in devices_using(&mut tx, profile).await? {
+            pushes += usize::from(outbox::queue_current_version(&mut tx, &id, now).await?);
+        }
+        let event = NewEvent {
+            device: None,
+            actor: actor.to_owned(),
+            kind: "profile.published".into(),
+            detail: serde_json::json!({ "profile": profile.as_str(), "version": version.as_str(), "pushes": pushes }),
+        };
+        events::append_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(Publication {
+            version: stored,
+            newly_stored: inserted.rows_affected() == 1,
+            pushes,
+        })
+    }
+
+    /// One stored version of a profile.
+    pub async fn profile_version(
+        &self,
+        profile: &ProfileName,
+        version: &VersionHash,
+    ) -> Result<ProfileVersion> {
+        let mut conn = self.pool.acquire().await?;
+        version_in(&mut conn, profile, version)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("profile {profile} version {version}")))
+    }
+
+    /// The version devices assigned to `profile` are being moved to.
+    pub async fn current_profile_version(&self, profile: &ProfileName) -> Result<ProfileVersion> {
+        let row = sqlx::query(
+            "SELECT v.profile_name, v.version, v.canonical_toml, v.created_at FROM profiles p \
+             JOIN profile_versions v ON v.profile_name = p.name AND v.version = p.current_version WHERE p.name = $1",
+        )
+        .bind(profile.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("profile {profile}")))?;
+        version_from_row(&row)
+    }
+
+    /// Every stored version of a profile, oldest first.
+    pub async fn profile_versions(&self, profile: &ProfileName) -> Result<Vec<ProfileVersion>> {
+        let rows = sqlx::query(
+            "SELECT profile_name, version, canonical_toml, created_at FROM profile_versions \
+             WHERE profile_name = $1 ORDER BY created_at, version",
+        )
+        .bind(profile.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    /// Assigns `profile` to a device or group (replacing its previous assignment) and
+    /// queues the profile's current version, if it has one, for the devices affected.
+    /// Returns how many pushes were queued.
+    pub async fn assign_profile(
+        &self,
+        target: &AssignmentTarget,
+        profile: &ProfileName,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<usize> {
+        let mut tx = self.begin_write().await?;
+        let pushes = assign_in(&mut tx, target, profile, now).await?;
+        let (device, group) = target_columns(target);
+        let event = NewEvent {
+            device: match target {
+                AssignmentTarget::Device(d) => Some(d.clone()),
+                AssignmentTarget::Group(_) => None,
+            },
+            actor: actor.to_owned(),
+            kind: "profile.assigned".into(),
+            detail: serde_json::json!({ "profile": profile.as_str(), "device": device, "group": group, "pushes": pushes }),
+        };
+        events::append_in(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(pushes)
+    }
+
+    /// Every assignment.
+    pub async fn assignments(&self) -> Result<Vec<Assignment>> {
+        let rows = sqlx::query(
+            "SELECT device_id, group_name, profile_name, assigned_at FROM assignments ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let device: Option<DeviceId> = opt_parsed(row, "device_id")?;
+                let group: Option<GroupName> = opt_parsed(row, "group_name")?;
+                let target = match (device, group) {
+                    (Some(d), None) => AssignmentTarget::Device(d),
+                    (None, Some(g)) => AssignmentTarget::Group(g),
+                    _ => {
+                        return Err(StoreError::Corrupt(
+                            "assignment without exactly one target".into(),
+                        ));
+                    }
+                };
+                Ok(Assignment {
+                    target,
+                    profile: parsed(row, "profile_name")?,
+                    assigned_at: time(row, "assigned_at")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,32 @@
+//! Helpers shared by the controller's integration tests: a fresh store on either engine
+//! (`db`), fixtures for fleet records (`fixtures`), and the built `corral` binary
+//! (`binary`). Each test file uses only some of them.
+#![allow(dead_code)]
+
+pub mod binary;
+pub mod db;
+pub mod fixtures;
+
+/// Declares each listed `async fn name(store: TestStore)` as two tests, `sqlite::name` and
+/// `postgres::name`, so every storage behaviour is checked on both engines.
+#[allow(unused_macros)]
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::common::db::sqlite().await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::common::db::postgres().await).await
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,362 @@
+//! Word expansion (variables, `$(…)`, field splitting, globbing) and redirections
+//! (`>`, `>>`, `<`, `N>&M`, `/dev/null`) for the simulated shell.
+//!
+//! Redirection files are opened (created or truncated) before the command runs, as mksh
+//! does, and filled when it finishes; only the shell user's writable trees accept them.
+
+use std::collections::BTreeMap;
+
+use super::Output;
+use super::lexer::{Redir, RedirKind, Seg, Word};
+use super::run::Shell;
+use crate::phone::fs::AndroidPath;
+
+/// Where a descriptor goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The enclosing shell's descriptor.
+    Fd(u32),
+    /// `/dev/null`.
+    Null,
+    /// An opened file (index into [`Redirections::files`]).
+    File(usize),
+}
+
+/// A file opened by a redirection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFile {
+    /// The normalised Android path.
+    pub path: String,
+    pub append: bool,
+    pub data: Vec<u8>,
+}
+
+/// The descriptor table of one command.
+#[derive(Debug, Clone, Default)]
+pub struct Redirections {
+    pub table: BTreeMap<u32, Target>,
+    pub files: Vec<OpenFile>,
+    /// Contents of a `<` redirection of stdin.
+    pub stdin: Option<Vec<u8>>,
+}
+
+impl Redirections {
+    /// Where `fd` goes (unredirected descriptors go to the enclosing shell's).
+    pub fn target(&self, fd: u32) -> Target {
+        self.table.get(&fd).cloned().unwrap_or(Target::Fd(fd))
+    }
+
+    /// Routes a command's output through the table: file data is kept for
+    /// [`Shell::flush_files`], `/dev/null` drops, the rest goes to the caller.
+    pub fn route(&mut self, out: Output) -> Output {
+        let mut routed = Output::default();
+        for (fd, bytes) in out.chunks {
+            match self.target(fd) {
+                Target::Fd(to) => routed.push(to, &bytes),
+                Target::Null => {}
+                Target::File(i) => {
+                    if let Some(f) = self.files.get_mut(i) {
+                        f.data.extend_from_slice(&bytes);
+                    }
+                }
+            }
+        }
+        routed
+    }
+}
+
+const IFS: &[char] = &[' ', '\t', '\n'];
+
+#[derive(Default)]
+struct Field {
+    text: String,
+    pattern: String,
+    globby: bool,
+    started: bool,
+}
+
+fn glob_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Shell<'_> {
+    /// The value of `$name`.
+    pub fn var(&self, name: &str) -> String {
+        match name {
+            "?" => self.status().to_string(),
+            "$" => self.pid.to_string(),
+            "#" => "0".into(),
+            "0" => "/system/bin/sh".into(),
+            "!" => self
+                .last_background
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            n if n.chars().all(|c| c.is_ascii_digit()) => String::new(),
+            n => self.vars.get(n).cloned().unwrap_or_default(),
+        }
+    }
+
+    fn seg_value(&mut self, seg: &Seg) -> String {
+        match seg {
+            Seg::Var { name, .. } => self.var(name),
+            Seg::Cmd { script, .. } => {
+                let mut sub = self.subshell();
+                let out = sub.run_text(script, &mut std::io::empty());
+                self.pending.push(2, &out.bytes_of(2));
+                let mut text = String::from_utf8_lossy(&out.bytes_of(1)).into_owned();
+                while text.ends_with('\n') {
+                    text.pop();
+                }
+                text
+            }
+            Seg::Lit(t) | Seg::Quoted(t) => t.clone(),
+        }
+    }
+
+    /// Expands a word into fields: variables and `$(…)`, field splitting of unquoted
+    /// expansions, globbing of unquoted `*`, `?`, `[`.
+    pub fn expand_fields(&mut self, word: &Word) -> Vec<String> {
+        let mut fields = Vec::new();
+        let mut cur = Field::default();
+        for seg in &word.0 {
+            match seg {
+                Seg::Lit(t) => {
+                    cur.globby |= t.contains(['*', '?', '[']);
+                    cur.text.push_str(t);
+                    cur.pattern.push_str(t);
+                    cur.started = true;
+                }
+                Seg::Quoted(_) | Seg::Var { quoted: true, .. } | Seg::Cmd { quoted: true, .. } => {
+                    let v = self.seg_value(seg);
+                    cur.pattern.push_str(&glob_escape(&v));
+                    cur.text.push_str(&v);
+                    cur.started = true;
+                }
+                Seg::Var { .. } | Seg::Cmd { .. } => {
+                    let v = self.seg_value(seg);
+                    if v.is_empty() {
+                        continue;
+                    }
+                    if v.starts_with(IFS) && cur.started {
+                        fields.extend(self.finish(std::mem::take(&mut cur)));
+                    }
+                    for (i, piece) in v.split(IFS).filter(|p| !p.is_empty()).enumerate() {
+                        if i > 0 {
+                            fields.extend(self.finish(std::mem::take(&mut cur)));
+                        }
+                        cur.text.push_str(piece);
+                        cur.pattern.push_str(&glob_escape(piece));
+                        cur.started = true;
+                    }
+                    if v.ends_with(IFS) && cur.started {
+                        fields.extend(self.finish(std::mem::take(&mut cur)));
+                    }
+                }
+            }
+        }
+        if cur.started {
+            fields.extend(self.finish(cur));
+        }
+        fields
+    }
+
+    /// Expands a word to one string (redirection targets, assignments).
+    pub fn expand_single(&mut self, word: &Word) -> String {
+        let mut s = String::new();
+        for seg in &word.0 {
+            let v = self.seg_value(seg);
+            s.push_str(&v);
+        }
+        s
+    }
+
+    fn finish(&self, field: Field) -> Vec<String> {
+        if !field.globby {
+            return vec![field.text];
+        }
+        let matches = self.glob(&field.pattern);
+        if matches.is_empty() {
+            vec![field.text]
+        } else {
+            matches
+        }
+    }
+
+    /// Matches a pattern whose metacharacters are in the last path component.
+    fn glob(&self, pattern: &str) -> Vec<String> {
+        let (dir, name_pat) = match pattern.rfind('/') {
+            Some(i) => (&pattern[..=i], &pattern[i + 1..]),
+            None => ("", pattern),
+        };
+        if dir.contains(['*', '?', '[']) {
+            return Vec::new();
+        }
+        let dir_unescaped = dir.replace('\\', "");
+        let list_dir = if dir_unescaped.is_empty() {
+            self.cwd.clone()
+        } else {
+            self.resolve(&dir_unescaped)
+        };
+        let Ok(entries) = self.phone.fs().list(&list_dir) else {
+            return Vec::new();
+        };
+        let pat: Vec<char> = name_pat.chars().collect();
+        entries
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| {
+                (!name.starts_with('.') || name_pat.starts_with('.'))
+                    && glob_match(&pat, &name.chars().collect::<Vec<_>>())
+            })
+            .map(|name| format!("{dir_unescaped}{name}"))
+            .collect()
+    }
+
+    /// An Android path relative to the shell's working directory.
+    pub fn resolve(&self, path: &str) -> String {
+        resolve(&self.cwd, path)
+    }
+
+    /// Opens a command's redirections. `Err` is mksh's message (without the
+    /// `/system/bin/sh: ` prefix); the command must not run.
+    pub fn open_redirections(&mut self, redirs: &[Redir]) -> Result<Redirections, String> {
+        let mut r = Redirections::default();
+        for redir in redirs {
+            let target = self.expand_single(&redir.target);
+            match redir.kind {
+                RedirKind::Dup => {
+                    let to = match target.as_str() {
+                        "-" => Target::Null,
+                        t => match t.parse::<u32>() {
+                            Ok(n) if n <= 2 => r.target(n),
+                            _ => return Err(format!("{t}: illegal file descriptor name")),
+                        },
+                    };
+                    r.table.insert(redir.fd, to);
+                }
+                RedirKind::In => {
+                    let path = self.resolve(&target);
+                    if path == "/dev/null" {
+                        r.stdin = Some(Vec::new());
+                        continue;
+                    }
+                    let data = self
+                        .phone
+                        .fs()
+                        .read(&path)
+                        .map_err(|e| format!("can't open {target}: {}", e.message()))?;
+                    if redir.fd == 0 {
+                        r.stdin = Some(data);
+                    }
+                }
+                RedirKind::Out | RedirKind::Append => {
+                    let path = self.resolve(&target);
+                    if path == "/dev/null" {
+                        r.table.insert(redir.fd, Target::Null);
+                        continue;
+                    }
+                    let append = redir.kind == RedirKind::Append;
+                    self.create_for_redirect(&path, append)
+                        .map_err(|m| format!("can't create {target}: {m}"))?;
+                    r.files.push(OpenFile {
+                        path,
+                        append: true,
+                        data: Vec::new(),
+                    });
+                    r.table.insert(redir.fd, Target::File(r.files.len() - 1));
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    fn create_for_redirect(&self, path: &str, append: bool) -> Result<(), &'static str> {
+        let fs = self.phone.fs();
+        match fs.stat(path) {
+            Ok(st) if st.is_dir() => return Err("Is a directory"),
+            Ok(_) if append => return Ok(()),
+            Ok(_) => {}
+            Err(_) => {
+                let parent = AndroidPath::parse(path).map_err(|e| e.message())?.parent();
+                match fs.stat(&parent.as_string()) {
+                    Ok(st) if st.is_dir() => {}
+                    Ok(_) => return Err("Not a directory"),
+                    Err(e) => return Err(e.message()),
+                }
+            }
+        }
+        fs.write(path, 0o666, b"").map_err(|e| e.message())
+    }
+
+    /// Writes what commands sent to redirected files.
+    pub fn flush_files(&self, r: &Redirections) {
+        let fs = self.phone.fs();
+        for f in &r.files {
+            if f.data.is_empty() {
+                continue;
+            }
+            let mut data = if f.append {
+                fs.read(&f.path).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            data.extend_from_slice(&f.data);
+            if let Err(e) = fs.write(&f.path, 0o666, &data) {
+                tracing::warn!(path = %f.path, error = %e, "redirection write failed");
+            }
+        }
+    }
+}
+
+/// Joins a relative path onto `cwd` and normalises it.
+pub fn resolve(cwd: &str, path: &str) -> String {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{cwd}/{path}")
+    };
+    AndroidPath::parse(&joined)
+        .map(|p| p.as_string())
+        .unwrap_or(joined)
+}
+
+fn glob_match(p: &[char], s: &[char]) -> bool {
+    match p.first() {
+        None => s.is_empty(),
+        // Runs of stars collapse, which keeps hostile patterns from going exponential.
+        Some('*') if p.get(1) == Some(&'*') => glob_match(&p[1..], s),
+        Some('*') => (0..=s.len()).any(|i| glob_match(&p[1..], &s[i..])),
+        Some('?') => !s.is_empty() && glob_match(&p[1..], &s[1..]),
+        Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && glob_match(&p[2..], &s[1..]),
+        Some('[') => match p.iter().position(|&c| c == ']') {
+            Some(end) if end > 1 && !s.is_empty() => {
+                let set = &p[1..end];
+                let (neg, set) = match set.first() {
+                    Some('!' | '^') => (true, &set[1..]),
+                    _ => (false, set),
+                };
+                let mut hit = false;
+                let mut i = 0;
+                while i < set.len() {
+                    if i + 2 < set.len() && set[i + 1] == '-' {
+                        hit |= set[i] <= s[0] && s[0] <= set[i + 2];
+                        i += 3;
+                    } else {
+                        hit |= set[i] == s[0];
+                        i += 1;
+                    }
+                }
+                hit != neg && glob_match(&p[end + 1..], &s[1..])
+            }
+            _ => s.first() == Some(&'[') && glob_match(&p[1..], &s[1..]),
+        },
+        Some(c) => s.first() == Some(c) && glob_match(&p[1..], &s[1..]),
+    }
+}
