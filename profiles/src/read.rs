@@ -192,8 +192,13 @@ impl<'a> Reader<'a> {
             } else {
                 format!("in `{}`", self.path)
             };
-            let synonym = SYNONYMS.iter().find(|(word, known)| *word == key && self.known.contains(known));
-            let hint = match synonym.map(|(_, known)| *known).or_else(|| nearest(key, self.known.iter().copied())) {
+            let synonym = SYNONYMS
+                .iter()
+                .find(|(word, known)| *word == key && self.known.contains(known));
+            let hint = match synonym
+                .map(|(_, known)| *known)
+                .or_else(|| nearest(key, self.known.iter().copied()))
+            {
                 Some(near) => Some(format!("did you mean `{near}`?")),
                 None => match elsewhere(key) {
                     Some(section) => Some(format!("`{key}` belongs in `[{section}]`")),

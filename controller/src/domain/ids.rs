@@ -150,9 +150,12 @@ string_newtype!(
 );
 
 string_newtype!(
-    /// A profile version: the content hash of its canonical form (lowercase hex, 16–128
-    /// digits; the profiles crate decides the exact hash).
-    VersionHash, "profile version", |s| lower_hex(16..=128)(s)
+    /// A profile version: the content hash of its canonical form as the profiles crate
+    /// prints it, `sha256:` followed by 16–64 lowercase hex digits.
+    VersionHash, "profile version", |s| match s.strip_prefix("sha256:") {
+        Some(hex) => lower_hex(16..=64)(hex),
+        None => Err("must look like sha256:<hex digits>".into()),
+    }
 );
 
 string_newtype!(

@@ -13,6 +13,7 @@
 //! each query exists once. SQLite write transactions start with `BEGIN IMMEDIATE` so two
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
+mod agents;
 mod certificates;
 mod devices;
 mod enrollment;
@@ -30,6 +31,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
+pub use agents::{ClaimedPush, PushContent};
 pub use outbox::{AckOutcome, Lease};
 pub use profiles::Publication;
 

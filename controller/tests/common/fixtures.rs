@@ -42,10 +42,10 @@ pub fn profile(name: &str) -> ProfileName {
     ProfileName::parse(name).unwrap()
 }
 
-/// A profile version whose hash is the SHA-256 of its text (as the profiles crate does).
+/// A profile version named like the profiles crate names versions (`sha256:<hex>`).
 pub fn version(text: &str) -> (VersionHash, String) {
     (
-        VersionHash::parse(&sha256_hex(text.as_bytes())).unwrap(),
+        VersionHash::parse(&format!("sha256:{}", &sha256_hex(text.as_bytes())[..16])).unwrap(),
         text.to_owned(),
     )
 }

@@ -2,7 +2,8 @@
 //!
 //! **Architecture invariant:** corral-profiles does no I/O — no tokio, sqlx or HTTP client
 //! among its dependencies and no `std::fs`/`std::net` in its sources. Every module starts
-//! with a `//!` doc and stays a readable size.
+//! with a `//!` doc and stays a readable size. (Debugging leftovers and skipped tests
+//! are checked for the whole workspace by `tests/tidy`.)
 
 use std::path::{Path, PathBuf};
 
@@ -83,18 +84,5 @@ fn every_module_is_documented_and_readable() {
             "{} has {lines} lines; split it by idea",
             f.display()
         );
-        for banned in [
-            "dbg!(",
-            "todo!(",
-            "unimplemented!(",
-            "#[ignore]",
-            "#[should_panic]",
-        ] {
-            assert!(
-                !text.contains(banned) || f.ends_with("tidy.rs"),
-                "{} contains {banned}",
-                f.display()
-            );
-        }
     }
 }

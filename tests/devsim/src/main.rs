@@ -3,7 +3,7 @@
 //! `corral-devsim --phones N --base-port P [--auth] [--auto-accept] [--android 11|14]
 //! [--state-dir DIR] [--latency real|none]` prints one line per phone
 //! (`phone 127.0.0.1:PORT model=<model> android=<release>`, the model spelled as
-//! `adb devices -l` spells it) and serves until SIGINT or SIGTERM.
+//! `adb devices -l` spells it: `SM-A546B` → `SM_A546B`) and serves until SIGINT or SIGTERM.
 //! `corral-devsim inspect --state-dir DIR --serial 127.0.0.1:PORT` prints the phone's
 //! state as JSON. Usage errors exit 2, runtime errors 1. Logs go to stderr (`RUST_LOG`).
 #![forbid(unsafe_code)]
@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use corral_devsim::latency::LatencyModel;
 use corral_devsim::phone::{AndroidVersion, Phone, PhoneConfig};
-use corral_devsim::simulator::{Simulator, SimulatorConfig, phone_state_dir};
+use corral_devsim::simulator::{Simulator, SimulatorConfig, listed_model, phone_state_dir};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -129,7 +129,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 out,
                 "phone {} model={} android={}",
                 phone.serial(),
-                c.model.replace(' ', "_"),
+                listed_model(&c.model),
                 c.android.0
             )?;
         }

@@ -192,6 +192,15 @@ pub fn phone_state_dir(state_dir: &Path, serial: &str) -> PathBuf {
     state_dir.join(serial.replace(':', "_"))
 }
 
+/// A model name as `adb devices -l` lists it: adb replaces every character that is not
+/// an ASCII letter or digit with `_` (`SM-A546B` → `SM_A546B`).
+pub fn listed_model(model: &str) -> String {
+    model
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
 /// Running phones.
 pub struct Simulator {
     phones: Vec<Arc<Phone>>,
@@ -346,6 +355,12 @@ fn phone_config(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn models_as_adb_lists_them() {
+        assert_eq!(listed_model("Pixel 7"), "Pixel_7");
+        assert_eq!(listed_model("SM-A546B"), "SM_A546B");
+    }
 
     #[test]
     fn state_dir_rule() {

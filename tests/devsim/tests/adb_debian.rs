@@ -22,7 +22,7 @@ fn connect_and_devices_show_the_phones_identity() {
     for (i, (product, model)) in [
         ("panther", "Pixel_7"),
         ("bluejay", "Pixel_6a"),
-        ("a54xnsxx", "SM-A546B"),
+        ("a54xnsxx", "SM_A546B"),
     ]
     .into_iter()
     .enumerate()
@@ -163,10 +163,11 @@ fn push_to_a_read_only_place_fails_like_android() {
         "/system/bin/x",
     ]);
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    // adb 29 prints sync errors on stdout.
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        err.contains("couldn't create file: Read-only file system"),
-        "{err}"
+        text.contains("remote couldn't create file: Read-only file system"),
+        "{text}"
     );
     // The connection survives a failed push.
     let out = adb.adb(&[
@@ -176,7 +177,13 @@ fn push_to_a_read_only_place_fails_like_android() {
         "/data/local/tmp/missing",
         dir.path().to_str().unwrap(),
     ]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("No such file or directory"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "failed to stat remote object '/data/local/tmp/missing': No such file or directory"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -241,7 +248,17 @@ fn auth_sim(auto_accept: bool) -> Sim {
 
 #[test]
 fn auth_auto_accept_remembers_the_key_and_verifies_signatures_next_time() {
-    let sim = auth_sim(true);
+    let state = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let config = |auto_accept| SimulatorConfig {
+        phones: 1,
+        base_port: port,
+        auth_required: true,
+        auto_accept,
+        state_dir: Some(state.path().to_path_buf()),
+        ..SimulatorConfig::default()
+    };
+    let sim = Sim::start(config(true));
     let adb = AdbServer::start();
     let serial = sim.serial(0);
     // First contact: the signature fails, adb offers its public key, the phone accepts.
@@ -262,9 +279,12 @@ fn auth_auto_accept_remembers_the_key_and_verifies_signatures_next_time() {
             .any(|k| k.split_whitespace().next() == offered.split_whitespace().next()),
         "the phone did not remember adb's key: {trusted:?}"
     );
-
-    // Second contact goes through the SIGNATURE check alone.
     adb.adb_ok(&["disconnect", &serial]);
+    drop(sim);
+
+    // The same phone (port and state) now refuses unknown keys: only a signature that
+    // verifies against the remembered key gets in.
+    let _sim = Sim::start(config(false));
     adb.connect(&serial);
     let out = adb.shell(&serial, "echo signed");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "signed\n");

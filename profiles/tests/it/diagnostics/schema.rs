@@ -201,6 +201,27 @@ devices = ["R58M1"]
 [messenger]
 packages = ["com.whatsapp.w4b"]
 "#,
-        expect![[""]],
+        expect![[r#"
+            error[invalid-value]: `Butcher Shop` is not a valid profile name
+             --> profile.toml:1:8
+              |
+            1 | name = "Butcher Shop"
+              |        ^^^^^^^^^^^^^^
+              |
+              = help: a profile name is 1 to 63 lowercase letters, digits and `-`, like `butcher-shop`
+
+            error[invalid-value]: `Base Profile` is not a valid profile name
+             --> profile.toml:2:11
+              |
+            2 | extends = "Base Profile"
+              |           ^^^^^^^^^^^^^^
+              |
+              = help: a profile name is 1 to 63 lowercase letters, digits and `-`, like `base-profile`
+
+            error[wrong-type]: `devices` must be a table (`[devices]`)
+             --> profile.toml:3:11
+              |
+            3 | devices = ["R58M1"]
+              |           ^^^^^^^^^ this is an array"#]],
     );
 }

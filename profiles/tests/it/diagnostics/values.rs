@@ -370,6 +370,27 @@ name = ""
 number = "+49 30 87654321"
 basis = "consent"
 "#,
-        expect![[""]],
+        expect![[r#"
+            error[missing]: missing `phone` in a contact entry
+              --> profile.toml:11:1
+               |
+            11 | [[contacts.entries]]
+               | ^^^^^^^^^^^^^^^^^^^^
+               |
+               = help: add `phone = "+49 30 1234567"`
+
+            error[invalid-value]: a contact name must be 1 to 100 characters on one line
+              --> profile.toml:12:8
+               |
+            12 | name = ""
+               |        ^^
+
+            error[unknown-key]: unknown key `number` in `[[contacts.entries]] #2`
+              --> profile.toml:13:1
+               |
+            13 | number = "+49 30 87654321"
+               | ^^^^^^ unknown key
+               |
+               = help: did you mean `phone`?"#]],
     );
 }

@@ -88,10 +88,16 @@ pub async fn serve(
     link: PhoneLink,
     shutdown: watch::Receiver<bool>,
 ) {
-    let serial = link.phone.serial().to_owned();
     let _ = socket.set_nodelay(true);
     let (connection, receivers) = Connection::new(link, peer);
-    match connection.run(receivers, socket, shutdown).await {
+    // The outcome is logged inside `run`, before the socket closes, so the log line is
+    // there by the time the peer sees the connection go.
+    let _ = connection.run(receivers, socket, shutdown).await;
+}
+
+/// Logs how a connection ended: a warning when the peer misbehaved.
+fn log_end(peer: SocketAddr, serial: &str, result: &Result<(), ConnectionError>) {
+    match result {
         Ok(()) => tracing::debug!(%peer, %serial, "ADB connection closed"),
         Err(e) if e.is_peer_fault() => {
             tracing::warn!(%peer, %serial, reason = %e, "dropping ADB connection")
@@ -190,6 +196,7 @@ impl Connection {
             }
         };
 
+        log_end(self.peer, self.link.phone.serial(), &result);
         // Services learn the stream is gone; the writer flushes what was queued.
         self.streams.clear();
         self.tasks.abort_all();

@@ -21,6 +21,8 @@ pub enum Service {
         framing: Framing,
         /// A PTY was asked for (explicitly, or by an empty command without `raw`).
         pty: bool,
+        /// Started as `exec:`/`abb_exec:` (a process, no shell session).
+        exec: bool,
     },
     /// `sync:` — file transfer.
     Sync,
@@ -50,6 +52,7 @@ pub fn parse(destination: &[u8]) -> Result<Service, UnknownService> {
             command: command.to_owned(),
             framing: Framing::Raw,
             pty: false,
+            exec: true,
         });
     }
     if let Some(args) = text.strip_prefix("abb_exec:") {
@@ -57,6 +60,7 @@ pub fn parse(destination: &[u8]) -> Result<Service, UnknownService> {
             command: abb_command(args),
             framing: Framing::Raw,
             pty: false,
+            exec: true,
         });
     }
     if let Some(args) = text.strip_prefix("abb:") {
@@ -64,6 +68,7 @@ pub fn parse(destination: &[u8]) -> Result<Service, UnknownService> {
             command: abb_command(args),
             framing: Framing::ShellV2,
             pty: false,
+            exec: false,
         });
     }
     if let Some(target) = text.strip_prefix("reboot:") {
@@ -102,6 +107,7 @@ fn parse_shell(rest: &str) -> Option<Service> {
         command: command.to_owned(),
         framing,
         pty: pty.unwrap_or(command.is_empty()),
+        exec: false,
     })
 }
 

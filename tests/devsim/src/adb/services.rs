@@ -15,6 +15,7 @@ use crate::phone::Phone;
 
 /// Serves one stream until the service ends or the stream goes away.
 pub(crate) async fn run(service: Service, io: StreamIo, phone: Arc<Phone>) {
+    let opened = tokio::time::Instant::now();
     let latency = phone.latency();
     if latency.enabled {
         let mut delay = latency.round_trip;
@@ -28,11 +29,17 @@ pub(crate) async fn run(service: Service, io: StreamIo, phone: Arc<Phone>) {
             command,
             framing,
             pty,
+            exec,
         } => {
             if command.trim().is_empty() {
                 shell_service::run_interactive(io, phone, framing, pty).await;
             } else {
-                shell_service::run_command(io, phone, command, framing).await;
+                let floor = if exec {
+                    EXEC_REPLY_FLOOR
+                } else {
+                    Duration::ZERO
+                };
+                shell_service::run_command(io, phone, command, framing, opened + floor).await;
             }
         }
         Service::Sync => sync_service::run(io, phone).await,
@@ -65,6 +72,13 @@ async fn reboot(io: StreamIo, phone: Arc<Phone>, target: String) {
     tokio::time::sleep(GOING_DOWN).await;
     io.rebooted();
 }
+
+/// No `exec:` process answers sooner than this after its OPEN. A real phone needs far
+/// longer to start a process and reach system_server; adb_client relies on that: its
+/// `uninstall` (like `reboot`) drops the session it opened — draining incoming packets
+/// for 20 ms — before reading the reply, so a faster answer would be swallowed and the
+/// client would wait forever. Applies even with latency off.
+const EXEC_REPLY_FLOOR: Duration = Duration::from_millis(30);
 
 /// Delay of `reboot:`'s second OKAY (longer than adb_client's 20 ms drain).
 const SECOND_OKAY_AFTER: Duration = Duration::from_millis(100);

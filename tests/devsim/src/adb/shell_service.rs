@@ -23,12 +23,13 @@ use crate::phone::{Phone, ShellOutcome};
 /// Stdin chunks buffered between the stream and the command.
 const STDIN_DEPTH: usize = 4;
 
-/// Runs one command and closes the stream.
+/// Runs one command and closes the stream; output is not sent before `not_before`.
 pub(crate) async fn run_command(
     mut io: StreamIo,
     phone: Arc<Phone>,
     command: String,
     framing: Framing,
+    not_before: tokio::time::Instant,
 ) {
     let (stdin_tx, stdin_rx) = mpsc::channel::<Vec<u8>>(STDIN_DEPTH);
     let shell = Arc::clone(&phone);
@@ -60,6 +61,7 @@ pub(crate) async fn run_command(
         io.disconnect("the phone dropped the connection while running a command");
         return;
     }
+    tokio::time::sleep_until(not_before).await;
     if send_outcome(&mut io, &outcome, framing, true).await.is_ok() {
         io.close().await;
     }

@@ -25,6 +25,13 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(config: SimulatorConfig) -> Sim {
+        // `RUST_LOG=corral_devsim=debug cargo test …` shows what the phones did.
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -319,72 +326,7 @@ impl RawClient {
     }
 }
 
-/// A test APK in the phone's documented test-APK format (a stored ZIP whose
-/// `AndroidManifest.xml` is text; see `phone::apk`).
+/// A test APK the phone's package manager accepts (see `phone::apk`).
 pub fn test_apk(package: &str, version: i64) -> Vec<u8> {
-    let manifest = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<manifest xmlns:android=\"http://schemas.android.com/apk/res/android\" package=\"{package}\" android:versionCode=\"{version}\" android:versionName=\"{version}.0\">\n    <application android:label=\"{package}\"/>\n</manifest>\n"
-    );
-    zip_stored(&[
-        ("AndroidManifest.xml", manifest.as_bytes()),
-        ("classes.dex", b"dex\n035\0"),
-    ])
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
-        }
-    }
-    !crc
-}
-
-/// A ZIP archive with uncompressed entries.
-fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in entries {
-        let offset = out.len() as u32;
-        let (crc, size, name_len) = (crc32(data), data.len() as u32, name.len() as u16);
-        let fixed = |sig: u32, central: bool| {
-            let mut h = sig.to_le_bytes().to_vec();
-            if central {
-                h.extend(20u16.to_le_bytes()); // version made by
-            }
-            for v in [20u16, 0, 0, 0, 0] {
-                h.extend(v.to_le_bytes()); // version, flags, method (stored), time, date
-            }
-            h.extend(crc.to_le_bytes());
-            h.extend(size.to_le_bytes());
-            h.extend(size.to_le_bytes());
-            h.extend(name_len.to_le_bytes());
-            h.extend(0u16.to_le_bytes()); // extra length
-            h
-        };
-        out.extend(fixed(0x0403_4b50, false));
-        out.extend(name.as_bytes());
-        out.extend(*data);
-        let mut c = fixed(0x0201_4b50, true);
-        for v in [0u16, 0, 0] {
-            c.extend(v.to_le_bytes()); // comment length, disk, internal attributes
-        }
-        c.extend(0u32.to_le_bytes()); // external attributes
-        c.extend(offset.to_le_bytes());
-        c.extend(name.as_bytes());
-        central.extend(c);
-    }
-    let (cd_offset, cd_size, count) =
-        (out.len() as u32, central.len() as u32, entries.len() as u16);
-    out.extend(central);
-    out.extend(0x0605_4b50u32.to_le_bytes());
-    for v in [0u16, 0, count, count] {
-        out.extend(v.to_le_bytes());
-    }
-    out.extend(cd_size.to_le_bytes());
-    out.extend(cd_offset.to_le_bytes());
-    out.extend(0u16.to_le_bytes());
-    out
+    corral_devsim::phone::apk::build_test_apk(package, version)
 }

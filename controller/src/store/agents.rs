@@ -1,0 +1,255 @@
+//! Queries for the agent gateway that work on many devices at once, so a fleet-wide push
+//! or a reconnect storm costs a few statements per few hundred devices instead of one
+//! transaction per device: batched claims of pending pushes, batched "last seen", the
+//! batched certificate re-check of live sessions, and command results.
+//!
+//! The claim is the same conditional UPDATE as [`Store::claim_pushes`] (a lease, re-checked
+//! per row), only over a list of devices; profile pushes come back without their text,
+//! which the gateway reads once per version.
+
+use std::collections::HashMap;
+
+use sqlx::AssertSqlSafe;
+
+use super::devices::device_event;
+use super::rows::{int, ms, one, opt_int, opt_text, parsed, seq, text, uint};
+use super::{Lease, Result, Store, StoreError, events};
+use crate::domain::{
+    CertSerial, DeviceId, ProfileName, PushKind, ReportOutcome, Timestamp, VersionHash,
+};
+
+/// Statements bind at most this many devices (well under SQLite's variable limit).
+const CHUNK: usize = 500;
+
+/// A push just claimed for sending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedPush {
+    pub device: DeviceId,
+    pub seq: u64,
+    pub kind: PushKind,
+    pub content: PushContent,
+}
+
+/// What a claimed push carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PushContent {
+    /// A profile version: read its text once with [`Store::profile_version`].
+    Profile {
+        profile: ProfileName,
+        version: VersionHash,
+    },
+    /// Any other push (e.g. a command): its body.
+    Body(String),
+}
+
+/// `$first, $first+1, …` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// Claims every pending push of `devices` for `lease`, in one statement per few hundred
+    /// devices. Like [`Store::claim_pushes`], a push leased to someone else whose lease has
+    /// not run out is skipped. Sorted by device, then `seq`.
+    pub async fn claim_pushes_for(
+        &self,
+        devices: &[DeviceId],
+        lease: &Lease,
+        now: Timestamp,
+    ) -> Result<Vec<ClaimedPush>> {
+        let mut claimed = Vec::new();
+        for chunk in devices.chunks(CHUNK) {
+            let mut tx = self.begin_write().await?;
+            let sql = format!(
+                "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, last_sent_at = $3 \
+                 WHERE device_id IN ({}) AND acked_at IS NULL AND superseded_at IS NULL \
+                 AND (lease_until IS NULL OR lease_until <= $3) \
+                 RETURNING device_id, seq, kind, delivery_id, CASE WHEN delivery_id IS NULL THEN body ELSE NULL END AS body",
+                placeholders(4, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql))
+                .bind(lease.owner.as_str())
+                .bind(ms(lease.until))
+                .bind(ms(now));
+            for device in chunk {
+                query = query.bind(device.as_str());
+            }
+            let rows = query.fetch_all(&mut *tx).await?;
+            let mut deliveries = Vec::new();
+            let mut pending = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let delivery = opt_int(row, "delivery_id")?;
+                deliveries.extend(delivery);
+                pending.push((
+                    parsed::<DeviceId>(row, "device_id")?,
+                    uint(row, "seq")?,
+                    PushKind::parse(&text(row, "kind")?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    delivery,
+                    opt_text(row, "body")?,
+                ));
+            }
+            let versions = delivery_versions(&mut tx, &deliveries).await?;
+            tx.commit().await?;
+            for (device, seq, kind, delivery, body) in pending {
+                let content = match (delivery, body) {
+                    (Some(id), _) => {
+                        let (profile, version) = versions
+                            .get(&id)
+                            .cloned()
+                            .ok_or_else(|| {
+                                StoreError::Corrupt(format!("outbox names missing delivery {id}"))
+                            })?;
+                        PushContent::Profile { profile, version }
+                    }
+                    (None, body) => PushContent::Body(body.unwrap_or_default()),
+                };
+                claimed.push(ClaimedPush {
+                    device,
+                    seq,
+                    kind,
+                    content,
+                });
+            }
+        }
+        claimed.sort_by(|a, b| (&a.device, a.seq).cmp(&(&b.device, b.seq)));
+        Ok(claimed)
+    }
+
+    /// Devices with at least one push that could be claimed now (pending and not leased,
+    /// or leased with the lease run out): what a periodic sweep hands to
+    /// [`Store::claim_pushes_for`].
+    pub async fn devices_with_claimable_pushes(&self, now: Timestamp) -> Result<Vec<DeviceId>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT device_id FROM outbox WHERE acked_at IS NULL AND superseded_at IS NULL \
+             AND (lease_until IS NULL OR lease_until <= $1) ORDER BY device_id",
+        )
+        .bind(ms(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| parsed(r, "device_id")).collect()
+    }
+
+    /// Records that these devices were heard from at `now` (never moves "last seen" back).
+    pub async fn touch_devices(&self, devices: &[DeviceId], now: Timestamp) -> Result<()> {
+        for chunk in devices.chunks(CHUNK) {
+            let sql = format!(
+                "UPDATE devices SET last_seen_at = $1 WHERE id IN ({}) \
+                 AND (last_seen_at IS NULL OR last_seen_at < $1)",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
+            for device in chunk {
+                query = query.bind(device.as_str());
+            }
+            query.execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Of `serials`, those that still pass [`Store::check_device_certificate`] at `now`
+    /// (within validity, not revoked, device active): the gateway drops live sessions
+    /// whose certificate is missing from the answer.
+    pub async fn certificates_in_force(
+        &self,
+        serials: &[CertSerial],
+        now: Timestamp,
+    ) -> Result<Vec<CertSerial>> {
+        let mut good = Vec::new();
+        for chunk in serials.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT c.serial FROM certificates c JOIN devices d ON d.id = c.device_id \
+                 WHERE c.serial IN ({}) AND c.revoked_at IS NULL AND c.not_before <= $1 \
+                 AND c.not_after > $1 AND d.status = 'active'",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
+            for serial in chunk {
+                query = query.bind(serial.as_str());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                good.push(parsed(&row, "serial")?);
+            }
+        }
+        Ok(good)
+    }
+
+    /// Records an agent's command result, exactly once: like [`Store::record_report`] the
+    /// agent's `seq` is checked and advanced in the same transaction as the event
+    /// (`command.done` or `command.failed`), so a re-send changes nothing.
+    pub async fn record_command_result(
+        &self,
+        device: &DeviceId,
+        report_seq: u64,
+        command_id: &str,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<ReportOutcome> {
+        let mut tx = self.begin_write().await?;
+        let fresh = sqlx::query(
+            "UPDATE devices SET last_report_seq = $2, last_seen_at = $3 \
+             WHERE id = $1 AND status = 'active' AND last_report_seq < $2",
+        )
+        .bind(device.as_str())
+        .bind(seq(report_seq)?)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        if !one(&fresh) {
+            let status = sqlx::query("SELECT status FROM devices WHERE id = $1")
+                .bind(device.as_str())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?;
+            if text(&status, "status")? != "active" {
+                return Err(StoreError::Forbidden("the device is revoked"));
+            }
+            return Ok(ReportOutcome::Duplicate);
+        }
+        let (kind, detail) = match error {
+            None => (
+                "command.done",
+                serde_json::json!({ "command": command_id }),
+            ),
+            Some(e) => (
+                "command.failed",
+                serde_json::json!({ "command": command_id, "error": e }),
+            ),
+        };
+        events::append_in(&mut tx, &device_event(device, "device", kind, detail), now).await?;
+        tx.commit().await?;
+        Ok(ReportOutcome::Recorded)
+    }
+}
+
+/// delivery id → (profile, version) for each of `ids`.
+async fn delivery_versions(
+    conn: &mut sqlx::AnyConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, (ProfileName, VersionHash)>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT id, profile_name, version FROM deliveries WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                int(row, "id")?,
+                (parsed(row, "profile_name")?, parsed(row, "version")?),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,101 @@
+//! Benchmark of the simulated ADB transport (a measurement, not a test): `adb push`/`adb
+//! pull` throughput with real Debian adb, and the per-command overhead seen by
+//! adb_client over direct TCP and by the `adb` command line. Latency model off, so what
+//! is measured is the simulator itself. Method and results: docs/benchmarks.md.
+//!
+//! `cargo bench -p corral-devsim --bench adb_transport [-- --quick]`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use adb_client::ADBDeviceExt;
+use adb_client::tcp::ADBTcpDevice;
+use common::{AdbServer, Sim, adb_keygen, random_bytes};
+
+fn main() {
+    corral_devsim::phone::run_shim_if_invoked();
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (runs, mib, commands, cli_commands) = if quick {
+        (2, 16, 200, 10)
+    } else {
+        (5, 64, 2000, 50)
+    };
+
+    let sim = Sim::phones(1);
+    let adb = AdbServer::start();
+    let serial = sim.serial(0);
+    adb.connect(&serial);
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("payload.bin");
+    std::fs::write(&local, random_bytes(mib * 1024 * 1024, 64)).unwrap();
+    let back = dir.path().join("back.bin");
+    let bytes = (mib * 1024 * 1024) as f64;
+
+    println!("adb push/pull of {mib} MiB, {runs} runs each (Debian adb 29.0.6, latency off)");
+    let mut push = Vec::new();
+    let mut pull = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        adb.adb_ok(&[
+            "-s",
+            &serial,
+            "push",
+            local.to_str().unwrap(),
+            "/data/local/tmp/payload.bin",
+        ]);
+        push.push(bytes / t.elapsed().as_secs_f64() / 1e6);
+        let t = Instant::now();
+        adb.adb_ok(&[
+            "-s",
+            &serial,
+            "pull",
+            "/data/local/tmp/payload.bin",
+            back.to_str().unwrap(),
+        ]);
+        pull.push(bytes / t.elapsed().as_secs_f64() / 1e6);
+    }
+    report("push MB/s", &mut push);
+    report("pull MB/s", &mut pull);
+
+    let keys = tempfile::tempdir().unwrap();
+    let key = adb_keygen(keys.path());
+    let mut dev = ADBTcpDevice::new_with_custom_private_key(sim.addr(0), &key).unwrap();
+    for _ in 0..20 {
+        dev.shell_command(&"true", Some(&mut Vec::new()), None)
+            .unwrap();
+    }
+    let mut per = Vec::new();
+    for _ in 0..commands {
+        let t = Instant::now();
+        dev.shell_command(&"true", Some(&mut Vec::new()), None)
+            .unwrap();
+        per.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    println!("adb_client direct TCP shell_command(\"true\"), {commands} commands");
+    report("µs per command", &mut per);
+
+    let mut cli = Vec::new();
+    for _ in 0..cli_commands {
+        let t = Instant::now();
+        let out = adb.shell(&serial, "true");
+        assert!(out.status.success());
+        cli.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!("`adb shell true` (new adb client process each time), {cli_commands} commands");
+    report("ms per command", &mut cli);
+    std::thread::sleep(Duration::from_millis(10));
+}
+
+fn report(what: &str, samples: &mut [f64]) {
+    samples.sort_by(f64::total_cmp);
+    let median = samples[samples.len() / 2];
+    let p95 = samples[(samples.len() * 95 / 100).min(samples.len() - 1)];
+    println!(
+        "  {what}: median {median:.1}, min {:.1}, max {:.1}, p95 {p95:.1}",
+        samples[0],
+        samples[samples.len() - 1]
+    );
+}
