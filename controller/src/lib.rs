@@ -8,10 +8,14 @@
 //! - [`config`]: the one typed configuration (file → environment → command line).
 //! - [`serve`]: `corral serve` — opens the store, the CA, bootstraps the first admin and runs
 //!   the HTTP listeners until shut down.
+//! - [`gateway`]: the mutual-TLS agent gateway (sessions, fan-out of the durable outbox).
+//! - [`enrollment`]: the enrollment listener (token + CSR → device certificate).
 #![forbid(unsafe_code)]
 
 pub mod ca;
 pub mod config;
 pub mod domain;
+pub mod enrollment;
+pub mod gateway;
 pub mod serve;
 pub mod store;

@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use crate::ca::{Ca, CaError};
 use crate::config::Config;
 use crate::domain::{Password, PasswordHash, Timestamp, UserName};
+use crate::gateway::{AgentListeners, Gateway, GatewayOptions, serve_agent_listeners};
 use crate::store::{Store, StoreError, StoreOptions};
 
 /// Why the controller could not start or stopped with an error.
@@ -50,12 +51,15 @@ pub enum ServeError {
     FirstAdmin(String),
 }
 
-/// What every front end shares: the store, the CA and the configuration.
+/// What every front end shares: the store, the CA, the configuration and the agent
+/// gateway (whoever queues pushes calls `gateway.notify…`; whoever revokes a device calls
+/// `gateway.revoke`).
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Store,
     pub ca: Arc<Ca>,
     pub config: Arc<Config>,
+    pub gateway: Gateway,
 }
 
 /// The first admin account created by this start, with its generated password.
@@ -90,11 +94,19 @@ pub async fn open(config: Config) -> Result<(AppState, Option<FirstAdmin>), Serv
     let store = open_store(&config).await?;
     let ca = Ca::open_or_create(&config.data_dir, Timestamp::now())?;
     let first_admin = bootstrap_admin(&store).await?;
+    let ca = Arc::new(ca);
+    let gateway = Gateway::new(
+        store.clone(),
+        Arc::clone(&ca),
+        config.device_cert_lifetime,
+        GatewayOptions::default(),
+    );
     Ok((
         AppState {
             store,
-            ca: Arc::new(ca),
+            ca,
             config: Arc::new(config),
+            gateway,
         },
         first_admin,
     ))
@@ -172,18 +184,52 @@ pub async fn run(
     let bound = listener
         .local_addr()
         .map_err(|source| ServeError::Listen { addr, source })?;
+    // The agent gateway and the enrollment listener start here, next to the console.
+    let agents = AgentListeners {
+        gateway: bind(state.config.gateway_listen).await?,
+        enrollment: bind(state.config.enrollment_listen).await?,
+    };
+    for (what, listener) in [
+        ("agent gateway", &agents.gateway),
+        ("enrollment", &agents.enrollment),
+    ] {
+        if let Ok(at) = listener.local_addr() {
+            println!("corral: {what} on {at}");
+        }
+    }
     println!("corral: console and API on http://{bound}");
     tracing::info!(%bound, database = %state.config.database, "Controller started.");
     let store = state.store.clone();
-    // The agent gateway and the enrollment listener start here, next to the console.
-    let served = serve_console(listener, state, shutdown).await;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let stopped = |mut stop: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let agent_state = state.clone();
+    let agent_stop = stopped(stop.clone());
+    let agent_listeners =
+        tokio::spawn(async move { serve_agent_listeners(&agent_state, agents, agent_stop).await });
+    let served = serve_console(listener, state, async move {
+        shutdown.await;
+        stop_tx.send_replace(true);
+    })
+    .await;
+    let agents_served = agent_listeners.await;
     store.close().await;
     served.map_err(|source| ServeError::Listen {
         addr: bound,
         source,
     })?;
+    if let Ok(result) = agents_served {
+        result?;
+    }
     tracing::info!("Controller stopped.");
     Ok(())
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr, source })
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is

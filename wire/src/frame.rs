@@ -118,10 +118,12 @@ pub fn encode<M: Message>(msg: &M) -> Result<Vec<u8>, FrameError> {
         kind: "outgoing".into(),
         reason: e.to_string(),
     })?;
-    let fields = body.strip_prefix(b"{").ok_or_else(|| FrameError::InvalidMessage {
-        kind: "outgoing".into(),
-        reason: "a message must serialise to a JSON object".into(),
-    })?;
+    let fields = body
+        .strip_prefix(b"{")
+        .ok_or_else(|| FrameError::InvalidMessage {
+            kind: "outgoing".into(),
+            reason: "a message must serialise to a JSON object".into(),
+        })?;
     let version = format!("{{\"v\":{PROTOCOL_VERSION},");
     let len = version.len() + fields.len();
     let mut out = Vec::with_capacity(HEADER_LEN + len);
@@ -193,8 +195,9 @@ impl PreparedProfile {
 
     /// The frame pushing this version as push `push_seq`.
     pub fn frame(&self, push_seq: u64) -> Result<ProfilePushFrame, FrameError> {
-        let fields =
-            format!("{{\"v\":{PROTOCOL_VERSION},\"type\":\"profile_push\",\"push_seq\":{push_seq},");
+        let fields = format!(
+            "{{\"v\":{PROTOCOL_VERSION},\"type\":\"profile_push\",\"push_seq\":{push_seq},"
+        );
         let len = fields.len() + self.tail.len();
         let mut head = Vec::with_capacity(HEADER_LEN + fields.len());
         head.extend_from_slice(&frame_header(len)?);

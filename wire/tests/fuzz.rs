@@ -39,7 +39,9 @@ fn seeds() -> Vec<Vec<u8>> {
             command_id: "c1".into(),
             outcome: CommandOutcome::Failed { error: "x".into() },
         }),
-        AgentMessage::RenewRequest(RenewRequest { csr_pem: "-----BEGIN".into() }),
+        AgentMessage::RenewRequest(RenewRequest {
+            csr_pem: "-----BEGIN".into(),
+        }),
     ];
     let controller = [
         ControllerMessage::Welcome(Welcome {
@@ -52,7 +54,9 @@ fn seeds() -> Vec<Vec<u8>> {
             command_id: "c1".into(),
             kind: CommandKind::RemoveWorkProfile,
         }),
-        ControllerMessage::Goodbye(Goodbye { reason: "revoked".into() }),
+        ControllerMessage::Goodbye(Goodbye {
+            reason: "revoked".into(),
+        }),
         ControllerMessage::HeartbeatAck {},
     ];
     let mut out: Vec<Vec<u8>> = agent.iter().map(|m| encode(m).unwrap()).collect();
@@ -96,8 +100,25 @@ impl Rng {
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", "\"", ",", ":", "null", "true", "-1", "1e999", "18446744073709551616",
-    "\"type\":\"hello\"", "\"v\":2", "\"v\":1", "\\u0000", "\\ud800", "é", "\u{ffff}",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ",",
+    ":",
+    "null",
+    "true",
+    "-1",
+    "1e999",
+    "18446744073709551616",
+    "\"type\":\"hello\"",
+    "\"v\":2",
+    "\"v\":1",
+    "\\u0000",
+    "\\ud800",
+    "é",
+    "\u{ffff}",
 ];
 
 fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {

@@ -97,12 +97,9 @@ impl Store {
             for (device, seq, kind, delivery, body) in pending {
                 let content = match (delivery, body) {
                     (Some(id), _) => {
-                        let (profile, version) = versions
-                            .get(&id)
-                            .cloned()
-                            .ok_or_else(|| {
-                                StoreError::Corrupt(format!("outbox names missing delivery {id}"))
-                            })?;
+                        let (profile, version) = versions.get(&id).cloned().ok_or_else(|| {
+                            StoreError::Corrupt(format!("outbox names missing delivery {id}"))
+                        })?;
                         PushContent::Profile { profile, version }
                     }
                     (None, body) => PushContent::Body(body.unwrap_or_default()),
@@ -210,10 +207,7 @@ impl Store {
             return Ok(ReportOutcome::Duplicate);
         }
         let (kind, detail) = match error {
-            None => (
-                "command.done",
-                serde_json::json!({ "command": command_id }),
-            ),
+            None => ("command.done", serde_json::json!({ "command": command_id })),
             Some(e) => (
                 "command.failed",
                 serde_json::json!({ "command": command_id, "error": e }),

@@ -39,6 +39,9 @@ const LISTENING: &str = "corral: console and API on http://";
 /// Panics with everything it printed if it exits first.
 pub fn serve(data_dir: &Path) -> Server {
     let mut child = corral()
+        // The agent listeners default to fixed ports (8443, 8444); tests run many servers.
+        .env("CORRAL_GATEWAY_LISTEN", "127.0.0.1:0")
+        .env("CORRAL_ENROLLMENT_LISTEN", "127.0.0.1:0")
         .args(["serve", "--data-dir"])
         .arg(data_dir)
         .args(["--listen", "127.0.0.1:0"])

@@ -1,8 +1,10 @@
 //! Helpers shared by the controller's integration tests: a fresh store on either engine
-//! (`db`), fixtures for fleet records (`fixtures`), and the built `corral` binary
-//! (`binary`). Each test file uses only some of them.
+//! (`db`), fixtures for fleet records (`fixtures`), the built `corral` binary
+//! (`binary`), and the agent listeners with a test agent (`agents`). Each test file uses
+//! only some of them.
 #![allow(dead_code)]
 
+pub mod agents;
 pub mod binary;
 pub mod db;
 pub mod fixtures;

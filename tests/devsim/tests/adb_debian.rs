@@ -300,3 +300,25 @@ fn auth_without_acceptance_leaves_the_phone_unauthorized() {
     adb.wait_for_state(&serial, "unauthorized");
     assert!(sim.phone(0).authorized_keys().is_empty());
 }
+
+#[test]
+fn shell_without_a_command_reads_commands_from_stdin() {
+    let sim = Sim::phones(1);
+    let adb = AdbServer::start();
+    let serial = sim.serial(0);
+    adb.connect(&serial);
+    let mut child = adb
+        .command(&["-s", &serial, "shell"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"echo one\necho two\nexit 4\n",
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "one\ntwo\n");
+    assert_eq!(out.status.code(), Some(4));
+}

@@ -233,3 +233,46 @@ fn reboot_answers_two_okays_then_drops_every_connection() {
     let mut again = RawClient::connect(sim.addr(0));
     assert_eq!(again.handshake(0x0100_0001).command, Command::Cnxn);
 }
+
+#[test]
+fn interactive_pty_shell_prompts_echoes_and_exits_with_status() {
+    let sim = Sim::phones(1);
+    let mut c = RawClient::connect(sim.addr(0));
+    c.handshake(0x0100_0001);
+    let remote = open(&mut c, 30, "shell,v2,TERM=xterm-256color,pty:");
+    let mut output = Vec::new();
+    let mut exit = None;
+    let stdin = |text: &[u8]| {
+        let mut p = vec![0u8];
+        p.extend((text.len() as u32).to_le_bytes());
+        p.extend(text);
+        p
+    };
+    c.send(&wrte(30, remote, &stdin(b"echo hi\n")));
+    c.send(&wrte(30, remote, &stdin(b"exit 5\n")));
+    while exit.is_none() {
+        let p = c.recv().unwrap();
+        match p.command {
+            Command::Wrte => {
+                c.send(&okay(30, remote));
+                let mut rest = &p.payload[..];
+                while rest.len() >= 5 {
+                    let len = u32::from_le_bytes(rest[1..5].try_into().unwrap()) as usize;
+                    match rest[0] {
+                        1 => output.extend_from_slice(&rest[5..5 + len]),
+                        3 => exit = Some(rest[5]),
+                        _ => {}
+                    }
+                    rest = &rest[5 + len..];
+                }
+            }
+            Command::Okay => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let text = String::from_utf8_lossy(&output);
+    assert!(text.starts_with("panther:/ $ "), "{text:?}");
+    assert!(text.contains("echo hi\r\nhi\r\npanther:/ $ "), "{text:?}");
+    assert_eq!(exit, Some(5));
+    assert_eq!(c.recv().unwrap(), Packet::new(Command::Clse, remote, 30));
+}

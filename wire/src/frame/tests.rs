@@ -27,25 +27,44 @@ fn check(payload: &str, expect: Expect) {
 
 #[test]
 fn agent_frames() {
-    check(
-        r#"{"v":1,"type":"heartbeat"}"#,
-        expect![[r#"Heartbeat"#]],
-    );
+    check(r#"{"v":1,"type":"heartbeat"}"#, expect![[r#"Heartbeat"#]]);
     check(
         r#"{"type":"hello","v":1,"agent_version":"0.1.0","protocol_version":1,"last_applied_version":null,"last_push_seq_processed":3,"outbox_next_seq":9,"future_field":true}"#,
-        expect![[r#"Hello(Hello { agent_version: "0.1.0", protocol_version: 1, last_applied_version: None, last_push_seq_processed: 3, outbox_next_seq: 9 })"#]],
+        expect![[
+            r#"Hello(Hello { agent_version: "0.1.0", protocol_version: 1, last_applied_version: None, last_push_seq_processed: 3, outbox_next_seq: 9 })"#
+        ]],
     );
     check(
         r#"{"v":1,"type":"apply_result","seq":4,"push_seq":2,"version":"abcd","outcome":{"status":"failed","errors":["no work profile"]}}"#,
-        expect![[r#"ApplyResult(ApplyResult { seq: 4, push_seq: 2, version: "abcd", outcome: Failed { errors: ["no work profile"] }, actions: [] })"#]],
+        expect![[
+            r#"ApplyResult(ApplyResult { seq: 4, push_seq: 2, version: "abcd", outcome: Failed { errors: ["no work profile"] }, actions: [] })"#
+        ]],
     );
     check("", expect![[r#"error: malformed frame: empty frame"#]]);
-    check("garbage", expect!["error: malformed frame: not a JSON object"]);
-    check("[1,2]", expect!["error: malformed frame: not a JSON object"]);
-    check(r#"{"type":"heartbeat"}"#, expect![[r#"error: malformed frame: no protocol version "v""#]]);
-    check(r#"{"v":2,"type":"heartbeat"}"#, expect![[r#"error: unsupported protocol version 2 (this side speaks 1)"#]]);
-    check(r#"{"v":1}"#, expect![[r#"error: malformed frame: no message "type""#]]);
-    check(r#"{"v":1,"type":"welcome"}"#, expect![[r#"error: unknown agent message type "welcome""#]]);
+    check(
+        "garbage",
+        expect!["error: malformed frame: not a JSON object"],
+    );
+    check(
+        "[1,2]",
+        expect!["error: malformed frame: not a JSON object"],
+    );
+    check(
+        r#"{"type":"heartbeat"}"#,
+        expect![[r#"error: malformed frame: no protocol version "v""#]],
+    );
+    check(
+        r#"{"v":2,"type":"heartbeat"}"#,
+        expect![[r#"error: unsupported protocol version 2 (this side speaks 1)"#]],
+    );
+    check(
+        r#"{"v":1}"#,
+        expect![[r#"error: malformed frame: no message "type""#]],
+    );
+    check(
+        r#"{"v":1,"type":"welcome"}"#,
+        expect![[r#"error: unknown agent message type "welcome""#]],
+    );
     check(
         r#"{"v":1,"type":"state_report","seq":-1,"observed":{}}"#,
         expect!["error: malformed state_report message: invalid value: integer `-1`, expected u64"],
@@ -76,7 +95,9 @@ fn every_message_round_trips_with_the_version_in_front() {
     let (payload, used) = split_frame(&bytes, MAX_FRAME_LEN).unwrap().unwrap();
     assert_eq!(used, bytes.len());
     assert_eq!(decode::<ControllerMessage>(payload).unwrap(), msg);
-    let refused = EnrollResponse::Refused(crate::Refused { reason: "no".into() });
+    let refused = EnrollResponse::Refused(crate::Refused {
+        reason: "no".into(),
+    });
     let bytes = encode(&refused).unwrap();
     assert_eq!(decode::<EnrollResponse>(&bytes[4..]).unwrap(), refused);
 }

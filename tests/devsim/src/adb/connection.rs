@@ -12,9 +12,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -22,7 +21,7 @@ use super::handshake::{AuthStep, Handshake, Phase};
 use super::packet::{self, Command, Packet, PacketError};
 use super::services;
 use super::stream::{Outbound, StreamHandle, stream_pair};
-use crate::latency::LatencyModel;
+use super::writer::{Frame, write_frames};
 use crate::phone::Phone;
 
 /// Why a connection ended early.
@@ -104,13 +103,6 @@ fn log_end(peer: SocketAddr, serial: &str, result: &Result<(), ConnectionError>)
         }
         Err(e) => tracing::info!(%peer, %serial, reason = %e, "dropping ADB connection"),
     }
-}
-
-/// A frame for the writer task.
-struct Frame {
-    bytes: Vec<u8>,
-    /// Stream payload bytes in the frame (what the link's bandwidth is charged for).
-    payload: usize,
 }
 
 struct Connection {
@@ -408,30 +400,4 @@ impl Connection {
         // The writer only goes away when the socket failed; the read side notices that.
         let _ = self.frames.send(Frame { bytes, payload });
     }
-}
-
-/// Writes frames in order, coalescing what is queued, charging the link's bandwidth.
-/// Returns the socket half when every frame was written (`None` after a write error).
-async fn write_frames(
-    writer: OwnedWriteHalf,
-    mut frames: mpsc::UnboundedReceiver<Frame>,
-    latency: LatencyModel,
-) -> Option<OwnedWriteHalf> {
-    let mut writer = BufWriter::with_capacity(256 * 1024, writer);
-    while let Some(mut frame) = frames.recv().await {
-        loop {
-            let delay = latency.transfer_time(frame.payload as u64);
-            if !delay.is_zero() {
-                writer.flush().await.ok()?;
-                tokio::time::sleep(delay).await;
-            }
-            writer.write_all(&frame.bytes).await.ok()?;
-            match frames.try_recv() {
-                Ok(next) => frame = next,
-                Err(_) => break,
-            }
-        }
-        writer.flush().await.ok()?;
-    }
-    Some(writer.into_inner())
 }

@@ -144,7 +144,7 @@ fn decode_sync(reads: &[&[u8]]) -> (Vec<SyncRequest>, Option<SyncError>) {
     for read in reads {
         decoder.feed(read);
         loop {
-            match decoder.next() {
+            match decoder.next_request() {
                 Ok(Some(request)) => {
                     if let SyncRequest::Data(d) = &request {
                         assert!(d.len() <= super::sync::SYNC_DATA_MAX);

@@ -26,6 +26,7 @@ pub(crate) mod stream;
 pub mod sync;
 pub mod sync_reply;
 mod sync_service;
+mod writer;
 
 use std::sync::Arc;
 

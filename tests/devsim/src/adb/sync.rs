@@ -89,7 +89,7 @@ enum State {
     Failed,
 }
 
-/// Incremental decoder: [`feed`](Self::feed) bytes, then call [`next`](Self::next)
+/// Incremental decoder: [`feed`](Self::feed) bytes, then call [`next_request`](Self::next_request)
 /// until it returns `Ok(None)`.
 #[derive(Debug)]
 pub struct SyncDecoder {
@@ -130,7 +130,7 @@ impl SyncDecoder {
     }
 
     /// The next complete request. After an error the decoder stays failed.
-    pub fn next(&mut self) -> Result<Option<SyncRequest>, SyncError> {
+    pub fn next_request(&mut self) -> Result<Option<SyncRequest>, SyncError> {
         let result = self.step();
         if result.is_err() {
             self.state = State::Failed;
@@ -286,7 +286,7 @@ mod tests {
         'chunks: for c in chunks {
             d.feed(c);
             loop {
-                match d.next() {
+                match d.next_request() {
                     Ok(Some(SyncRequest::Data(data))) => out.push(format!("Data({})", data.len())),
                     Ok(Some(r)) => out.push(format!("{r:?}")),
                     Ok(None) => break,

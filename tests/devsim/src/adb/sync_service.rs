@@ -48,7 +48,7 @@ pub(crate) async fn run(mut io: StreamIo, phone: Arc<Phone>) {
     let mut decoder = SyncDecoder::new();
     loop {
         loop {
-            let next = match decoder.next() {
+            let next = match decoder.next_request() {
                 Ok(Some(request)) => session.handle(&mut io, request).await,
                 Ok(None) => break,
                 Err(refusal) => {

@@ -344,3 +344,28 @@ fn sh_reads_a_script_from_stdin() {
     "#]]
     .assert_eq(&render(&out));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+    /// Any line of shell metacharacters, words and Android commands gives an outcome.
+    #[test]
+    fn any_line_gives_an_outcome(line in "((pm|cmd|content|dpm|settings|bmgr|am|echo|ls|grep|cat|\\$\\(|`|'|\"|\\\\|;|&&|\\|\\||\\||&|>|<|2>&1|\\(|\\)|\\$\\?|\\*|--user|10|-c|x| ){0,12})") {
+        let p = phone(14, &[]);
+        let out = p.run_shell(&line, &mut std::io::empty());
+        proptest::prop_assert!(!out.disconnect);
+    }
+
+    /// Arbitrary bytes are never mistaken for an APK and never panic the parser.
+    #[test]
+    fn arbitrary_bytes_are_not_apks(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+        proptest::prop_assert!(crate::phone::apk::parse_apk(&bytes).is_err());
+    }
+
+    /// Arbitrary `--where` text parses or fails cleanly.
+    #[test]
+    fn arbitrary_where_clauses_do_not_panic(text in "[ -~]{0,40}") {
+        let _ = crate::phone::contacts::sql_where::parse(&text);
+        let _ = crate::phone::contacts::sql_where::parse_sort(&text);
+    }
+}

@@ -1,0 +1,2 @@
+//! Idle cost of the agent (filled in below).
+fn main() {}

@@ -1,0 +1,277 @@
+//! Fan-out: turns "this device (or every device) has new pushes" into pushes claimed from
+//! the durable outbox and handed to live sessions — in batches, never by polling per
+//! connection.
+//!
+//! Owns: the set of devices to look at, the batched claim with this gateway's lease, the
+//! cache of prepared profile versions (each version's text is read and escaped once, then
+//! shared by every session), and the periodic chores: a sweep for claimable pushes
+//! (leases that ran out, pushes queued by another process), flushing "last seen", and
+//! re-checking the certificates of live sessions.
+//! Must never: send anything itself (sessions do), or claim for a device without a live
+//! session.
+
+use std::collections::{HashMap, HashSet};
+use std::mem;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use corral_wire::{Command, CommandKind, PreparedProfile};
+use tokio::sync::{Notify, watch};
+use tokio::time::{MissedTickBehavior, interval};
+
+use super::Inner;
+use super::registry::Outgoing;
+use crate::domain::{DeviceId, ProfileName, Timestamp, VersionHash};
+use crate::store::{ClaimedPush, Lease, PushContent};
+
+/// The push kind of commands; the body is a [`CommandBody`] as JSON.
+pub const COMMAND_KIND: &str = "command";
+
+/// How a command is stored in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CommandBody {
+    pub command_id: String,
+    pub kind: CommandKind,
+}
+
+/// How many prepared profile versions are kept (a fleet uses a handful at a time).
+const CACHED_VERSIONS: usize = 16;
+
+/// Devices waiting to be looked at, and the signal that there are some.
+#[derive(Debug, Default)]
+pub(super) struct Pending {
+    dirty: Mutex<Dirty>,
+    wake: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Dirty {
+    all: bool,
+    devices: HashSet<DeviceId>,
+}
+
+impl Pending {
+    fn lock(&self) -> MutexGuard<'_, Dirty> {
+        self.dirty.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn mark(&self, device: &DeviceId) {
+        self.lock().devices.insert(device.clone());
+        self.wake.notify_one();
+    }
+
+    pub(super) fn mark_all(&self) {
+        self.lock().all = true;
+        self.wake.notify_one();
+    }
+
+    fn take(&self) -> Dirty {
+        mem::take(&mut *self.lock())
+    }
+}
+
+/// Runs until `shutdown` turns true.
+pub(super) async fn run(gw: &Inner, mut shutdown: watch::Receiver<bool>) {
+    let mut cache = ProfileCache::default();
+    let mut sweep = interval(gw.options.sweep_every);
+    let mut flush = interval(gw.options.seen_flush_every);
+    let mut recheck = interval(gw.options.certificate_recheck_every);
+    for timer in [&mut sweep, &mut flush, &mut recheck] {
+        timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    }
+    loop {
+        tokio::select! {
+            () = crate::gateway::stopped(&mut shutdown) => break,
+            () = gw.pending.wake.notified() => {}
+            _ = sweep.tick() => sweep_claimable(gw).await,
+            _ = flush.tick() => {
+                flush_seen(gw).await;
+                continue;
+            }
+            _ = recheck.tick() => {
+                recheck_certificates(gw).await;
+                continue;
+            }
+        }
+        let dirty = gw.pending.take();
+        let devices: Vec<DeviceId> = if dirty.all {
+            gw.registry.devices()
+        } else {
+            dirty
+                .devices
+                .into_iter()
+                .filter(|d| gw.registry.contains(d))
+                .collect()
+        };
+        if !devices.is_empty() {
+            dispatch(gw, &devices, &mut cache).await;
+        }
+    }
+    flush_seen(gw).await;
+}
+
+/// Claims the pending pushes of `devices` and hands them to their sessions.
+async fn dispatch(gw: &Inner, devices: &[DeviceId], cache: &mut ProfileCache) {
+    let now = Timestamp::now();
+    let lease = Lease {
+        owner: gw.instance.clone(),
+        until: now.plus(gw.options.lease),
+    };
+    let claimed = match gw.store.claim_pushes_for(devices, &lease, now).await {
+        Ok(claimed) => claimed,
+        Err(e) => {
+            // The sweep tries again; nothing was claimed (each chunk is one transaction).
+            tracing::warn!(error = %e, devices = devices.len(), "Cannot claim pushes.");
+            return;
+        }
+    };
+    let mut by_device: HashMap<DeviceId, Vec<Outgoing>> = HashMap::new();
+    for push in claimed {
+        let device = push.device.clone();
+        if let Some(outgoing) = outgoing(gw, push, cache).await {
+            by_device.entry(device).or_default().push(outgoing);
+        }
+    }
+    for (device, pushes) in by_device {
+        if !gw.registry.deliver(&device, pushes) {
+            // The session ended meanwhile: give the lease back for its next connection.
+            if let Err(e) = gw.store.release_pushes(&device, &gw.instance).await {
+                tracing::warn!(%device, error = %e, "Cannot release pushes.");
+            }
+        }
+    }
+}
+
+async fn outgoing(gw: &Inner, push: ClaimedPush, cache: &mut ProfileCache) -> Option<Outgoing> {
+    let ClaimedPush {
+        device,
+        seq,
+        kind,
+        content,
+    } = push;
+    match content {
+        PushContent::Profile { profile, version } => {
+            match cache.get(gw, &profile, &version).await {
+                Some(prepared) => Some(Outgoing::Profile {
+                    seq,
+                    profile: prepared,
+                }),
+                None => None,
+            }
+        }
+        PushContent::Body(body) if kind.as_str() == COMMAND_KIND => {
+            match serde_json::from_str::<CommandBody>(&body) {
+                Ok(c) => Some(Outgoing::Command(Command {
+                    push_seq: seq,
+                    command_id: c.command_id,
+                    kind: c.kind,
+                })),
+                Err(e) => {
+                    tracing::error!(%device, seq, error = %e, "Stored command is unreadable; not sent.");
+                    None
+                }
+            }
+        }
+        PushContent::Body(_) => {
+            tracing::warn!(%device, seq, kind = kind.as_str(), "No agent message for this push kind; not sent.");
+            None
+        }
+    }
+}
+
+/// Profile versions prepared for sending, by version hash. Versions are immutable, so an
+/// entry never goes stale; the cache only forgets to stay small.
+#[derive(Debug, Default)]
+struct ProfileCache {
+    versions: HashMap<VersionHash, PreparedProfile>,
+}
+
+impl ProfileCache {
+    async fn get(
+        &mut self,
+        gw: &Inner,
+        profile: &ProfileName,
+        version: &VersionHash,
+    ) -> Option<PreparedProfile> {
+        if let Some(prepared) = self.versions.get(version) {
+            return Some(prepared.clone());
+        }
+        let stored = match gw.store.profile_version(profile, version).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(%profile, %version, error = %e, "Cannot read the profile version to push.");
+                return None;
+            }
+        };
+        let prepared = match PreparedProfile::new(version.as_str(), &stored.canonical_toml) {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                tracing::error!(%profile, %version, error = %e, "Profile version cannot be sent.");
+                return None;
+            }
+        };
+        if self.versions.len() >= CACHED_VERSIONS {
+            self.versions.clear();
+        }
+        self.versions.insert(version.clone(), prepared.clone());
+        Some(prepared)
+    }
+}
+
+/// Marks online devices that have claimable pushes: leases that ran out (a push the agent
+/// never answered, or one leased by a gateway that crashed) and pushes queued by another
+/// process that could not notify this one.
+async fn sweep_claimable(gw: &Inner) {
+    match gw
+        .store
+        .devices_with_claimable_pushes(Timestamp::now())
+        .await
+    {
+        Ok(devices) => {
+            let mut dirty = gw.pending.lock();
+            dirty
+                .devices
+                .extend(devices.into_iter().filter(|d| gw.registry.contains(d)));
+        }
+        Err(e) => tracing::warn!(error = %e, "Cannot look for pending pushes."),
+    }
+}
+
+/// Writes "last seen" for every device heard from since the last flush, in one batch.
+async fn flush_seen(gw: &Inner) {
+    let seen: Vec<DeviceId> = mem::take(&mut *gw.lock_seen()).into_iter().collect();
+    if seen.is_empty() {
+        return;
+    }
+    if let Err(e) = gw.store.touch_devices(&seen, Timestamp::now()).await {
+        tracing::warn!(error = %e, devices = seen.len(), "Cannot record last seen.");
+    }
+}
+
+/// Closes live sessions whose certificate stopped being acceptable (revoked by another
+/// process, expired during the connection, device revoked).
+async fn recheck_certificates(gw: &Inner) {
+    let live = gw.registry.serials();
+    if live.is_empty() {
+        return;
+    }
+    let serials: Vec<_> = live.iter().map(|(_, s)| s.clone()).collect();
+    match gw
+        .store
+        .certificates_in_force(&serials, Timestamp::now())
+        .await
+    {
+        Ok(good) => {
+            let good: HashSet<_> = good.into_iter().collect();
+            let bad: Vec<_> = live
+                .into_iter()
+                .filter(|(_, s)| !good.contains(s))
+                .collect();
+            for (device, serial) in &bad {
+                tracing::info!(%device, %serial, "Closing a session whose certificate is no longer valid.");
+            }
+            gw.registry
+                .close_serials(&bad, "the certificate is no longer valid");
+        }
+        Err(e) => tracing::warn!(error = %e, "Cannot re-check live certificates."),
+    }
+}

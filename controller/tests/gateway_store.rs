@@ -1,0 +1,221 @@
+//! Storage suite, the gateway's batched queries, on SQLite and PostgreSQL: claiming the
+//! pushes of many devices at once (leases respected, profile text left out), finding
+//! devices with claimable pushes, batched "last seen", re-checking live certificates, and
+//! command results recorded exactly once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod common;
+
+use common::db::TestStore;
+use common::fixtures::*;
+use corral_controller::domain::{DeviceId, PushKind, ReportOutcome, Timestamp};
+use corral_controller::store::{Lease, PushContent, StoreError};
+
+on_both_engines!(
+    a_batched_claim_takes_every_pending_push_of_the_devices_once,
+    devices_with_claimable_pushes_are_those_a_claim_would_get,
+    last_seen_is_written_for_many_devices_and_never_moves_back,
+    certificates_in_force_leaves_out_revoked_expired_and_unknown,
+    a_command_result_is_recorded_once,
+);
+
+fn lease(owner: &str, until: Timestamp) -> Lease {
+    Lease {
+        owner: owner.to_owned(),
+        until,
+    }
+}
+
+async fn a_batched_claim_takes_every_pending_push_of_the_devices_once(store: TestStore) {
+    let a = enrolled(&store, "shop").await;
+    let b = enrolled(&store, "shop").await;
+    let c = enrolled(&store, "shop").await;
+    let (hash, text) = version("v1");
+    store
+        .publish_profile_version(&profile("shop"), &hash, &text, "test", NOW)
+        .await
+        .unwrap();
+    let command = PushKind::parse("command").unwrap();
+    store
+        .enqueue_push(&a, &command, "{\"x\":1}", NOW)
+        .await
+        .unwrap();
+
+    let claimed = store
+        .claim_pushes_for(&[a.clone(), b.clone()], &lease("gw-1", NOW.plus(HOUR)), NOW)
+        .await
+        .unwrap();
+    let summary: Vec<(DeviceId, u64)> = claimed.iter().map(|p| (p.device.clone(), p.seq)).collect();
+    let mut expected = vec![(a.clone(), 1), (a.clone(), 2), (b.clone(), 1)];
+    expected.sort();
+    assert_eq!(summary, expected);
+    let profile_push = claimed.iter().find(|p| p.device == b).unwrap();
+    assert_eq!(
+        profile_push.content,
+        PushContent::Profile {
+            profile: profile("shop"),
+            version: hash.clone()
+        }
+    );
+    let command_push = claimed
+        .iter()
+        .find(|p| p.device == a && p.seq == 2)
+        .unwrap();
+    assert_eq!(command_push.content, PushContent::Body("{\"x\":1}".into()));
+
+    // Leased: nobody else gets them until the lease runs out; c was not asked for.
+    let all = [a.clone(), b.clone(), c.clone()];
+    let again = store
+        .claim_pushes_for(&all, &lease("gw-2", NOW.plus(HOUR)), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|p| &p.device).collect::<Vec<_>>(),
+        vec![&c]
+    );
+    let later = NOW.plus(2 * HOUR);
+    assert_eq!(
+        store
+            .claim_pushes_for(&all, &lease("gw-2", later.plus(HOUR)), later)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert!(
+        store
+            .claim_pushes_for(&[], &lease("gw-2", later), later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn devices_with_claimable_pushes_are_those_a_claim_would_get(store: TestStore) {
+    let a = enrolled(&store, "shop").await;
+    let b = enrolled(&store, "shop").await;
+    let _idle = enrolled(&store, "office").await;
+    let (hash, text) = version("v1");
+    store
+        .publish_profile_version(&profile("shop"), &hash, &text, "test", NOW)
+        .await
+        .unwrap();
+    let mut both = vec![a.clone(), b.clone()];
+    both.sort();
+    assert_eq!(
+        store.devices_with_claimable_pushes(NOW).await.unwrap(),
+        both
+    );
+    store
+        .claim_pushes_for(&[a.clone()], &lease("gw", NOW.plus(HOUR)), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.devices_with_claimable_pushes(NOW).await.unwrap(),
+        vec![b.clone()]
+    );
+    store.ack_push(&b, 1, NOW).await.unwrap();
+    assert!(
+        store
+            .devices_with_claimable_pushes(NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // a's lease runs out.
+    assert_eq!(
+        store
+            .devices_with_claimable_pushes(NOW.plus(HOUR))
+            .await
+            .unwrap(),
+        vec![a]
+    );
+}
+
+async fn last_seen_is_written_for_many_devices_and_never_moves_back(store: TestStore) {
+    let devices: Vec<DeviceId> = [
+        enrolled(&store, "shop").await,
+        enrolled(&store, "shop").await,
+    ]
+    .to_vec();
+    let later = NOW.plus(HOUR);
+    store.touch_devices(&devices, later).await.unwrap();
+    store.touch_devices(&devices, NOW).await.unwrap();
+    store
+        .touch_devices(&[DeviceId::generate()], NOW)
+        .await
+        .unwrap();
+    for device in &devices {
+        assert_eq!(
+            store.device(device).await.unwrap().last_seen_at,
+            Some(later)
+        );
+    }
+}
+
+async fn certificates_in_force_leaves_out_revoked_expired_and_unknown(store: TestStore) {
+    let a = enrolled(&store, "shop").await;
+    let b = enrolled(&store, "shop").await;
+    let c = enrolled(&store, "shop").await;
+    let serial = |d: &DeviceId| {
+        let store = &store;
+        let d = d.clone();
+        async move { store.device(&d).await.unwrap().cert_serial.unwrap() }
+    };
+    let (sa, sb, sc) = (serial(&a).await, serial(&b).await, serial(&c).await);
+    store
+        .revoke_certificate(&sb, "lost", "test", NOW)
+        .await
+        .unwrap();
+    store
+        .revoke_device(&c, "stolen", "test", NOW)
+        .await
+        .unwrap();
+    let unknown = certificate().serial;
+    let all = [sa.clone(), sb, sc, unknown];
+    assert_eq!(
+        store.certificates_in_force(&all, NOW).await.unwrap(),
+        vec![sa]
+    );
+    // Certificates from the fixtures run 30 days.
+    assert!(
+        store
+            .certificates_in_force(&all, NOW.plus(31 * DAY))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn a_command_result_is_recorded_once(store: TestStore) {
+    let a = enrolled(&store, "shop").await;
+    let first = store
+        .record_command_result(&a, 1, "cmd-1", Some("no root"), NOW)
+        .await
+        .unwrap();
+    let again = store
+        .record_command_result(&a, 1, "cmd-1", Some("no root"), NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first, again),
+        (ReportOutcome::Recorded, ReportOutcome::Duplicate)
+    );
+    let events = store.events(Some(&a), 0, 100).await.unwrap();
+    let failed: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "command.failed")
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].detail["error"], "no root");
+    store
+        .revoke_device(&a, "stolen", "test", NOW)
+        .await
+        .unwrap();
+    let revoked = store.record_command_result(&a, 2, "cmd-2", None, NOW).await;
+    assert!(
+        matches!(revoked, Err(StoreError::Forbidden(_))),
+        "{revoked:?}"
+    );
+}
