@@ -14,5 +14,16 @@
 //! - [`cli`]: the command line.
 #![forbid(unsafe_code)]
 
+pub mod backoff;
+pub mod cli;
+pub mod enforce;
+pub mod enroll;
+pub mod metrics;
 pub mod observe;
+pub mod outbox;
+pub mod reconcile;
+pub mod renew;
+pub mod run;
+pub mod session;
 pub mod shell;
+pub mod state;

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::agents::*;
-use corral_controller::domain::{DeliveryState, ReportOutcome, Timestamp};
+use corral_controller::domain::{DeliveryState, Timestamp};
 use corral_wire::{
     Ack, AgentMessage, ApplyOutcome, ApplyResult, CommandKind, CommandOutcome, CommandResult,
     ControllerMessage, Goodbye, ProfilePush, StateReport,
@@ -221,7 +221,6 @@ async fn duplicate_reports_are_acknowledged_every_time_and_stored_once() {
             .count(),
         1
     );
-    let _ = ReportOutcome::Duplicate;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -108,7 +108,7 @@ async fn devices_with_claimable_pushes_are_those_a_claim_would_get(store: TestSt
         both
     );
     store
-        .claim_pushes_for(&[a.clone()], &lease("gw", NOW.plus(HOUR)), NOW)
+        .claim_pushes_for(std::slice::from_ref(&a), &lease("gw", NOW.plus(HOUR)), NOW)
         .await
         .unwrap();
     assert_eq!(

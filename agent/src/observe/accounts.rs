@@ -33,7 +33,9 @@ pub fn parse_account_types(text: &str) -> Result<BTreeMap<u32, BTreeSet<String>>
                 .split_once(':')
                 .and_then(|(id, _)| id.parse::<u32>().ok())
                 .filter(|_| rest.ends_with("}:"))
-                .ok_or_else(|| ParseError::at(COMMAND, n, line, "expected `User UserInfo{id:name:flags}:`"))?;
+                .ok_or_else(|| {
+                    ParseError::at(COMMAND, n, line, "expected `User UserInfo{id:name:flags}:`")
+                })?;
             if out.insert(id, BTreeSet::new()).is_some() {
                 return Err(ParseError::at(COMMAND, n, line, "user listed twice"));
             }
@@ -41,7 +43,12 @@ pub fn parse_account_types(text: &str) -> Result<BTreeMap<u32, BTreeSet<String>>
             continue;
         }
         let Some(user) = current else {
-            return Err(ParseError::at(COMMAND, n, line, "expected `User UserInfo{…}:`"));
+            return Err(ParseError::at(
+                COMMAND,
+                n,
+                line,
+                "expected `User UserInfo{…}:`",
+            ));
         };
         let row = line
             .strip_prefix("  ")
@@ -51,7 +58,12 @@ pub fn parse_account_types(text: &str) -> Result<BTreeMap<u32, BTreeSet<String>>
             .ok_or_else(|| ParseError::at(COMMAND, n, line, "expected `  <type>,<count>`"))?;
         let count_ok = !count.is_empty() && count.bytes().all(|b| b.is_ascii_digit());
         if kind.is_empty() || !count_ok || kind.chars().any(char::is_whitespace) {
-            return Err(ParseError::at(COMMAND, n, line, "expected `  <type>,<count>`"));
+            return Err(ParseError::at(
+                COMMAND,
+                n,
+                line,
+                "expected `  <type>,<count>`",
+            ));
         }
         if count != "0"
             && let Some(types) = out.get_mut(&user)
@@ -95,15 +107,21 @@ mod tests {
         // The full dump (without --checkin) carries account names: refused.
         check(
             "User UserInfo{0:null:4c13}:\n  Accounts: 1\n    Account {name=a@b.c, type=com.google}\n",
-            expect![[r#"error: unexpected output of `dumpsys account --checkin` (line 2): expected `  <type>,<count>`: "  Accounts: 1""#]],
+            expect![[
+                r#"error: unexpected output of `dumpsys account --checkin` (line 2): expected `  <type>,<count>`: "  Accounts: 1""#
+            ]],
         );
         check(
             "Can't find service: account\n",
-            expect![[r#"error: unexpected output of `dumpsys account --checkin` (line 1): expected `User UserInfo{…}:`: "Can't find service: account""#]],
+            expect![[
+                r#"error: unexpected output of `dumpsys account --checkin` (line 1): expected `User UserInfo{…}:`: "Can't find service: account""#
+            ]],
         );
         check(
             "User UserInfo{x:a:1}:\n",
-            expect![[r#"error: unexpected output of `dumpsys account --checkin` (line 1): expected `User UserInfo{id:name:flags}:`: "User UserInfo{x:a:1}:""#]],
+            expect![[
+                r#"error: unexpected output of `dumpsys account --checkin` (line 1): expected `User UserInfo{id:name:flags}:`: "User UserInfo{x:a:1}:""#
+            ]],
         );
     }
 }

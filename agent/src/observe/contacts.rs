@@ -34,7 +34,12 @@ pub fn parse_rows(
     for (n, line) in numbered(text) {
         if n == 1 && line == "No result found." {
             if numbered(text).count() != 1 {
-                return Err(ParseError::at(command, 2, "", "output after `No result found.`"));
+                return Err(ParseError::at(
+                    command,
+                    2,
+                    "",
+                    "output after `No result found.`",
+                ));
             }
             return Ok(rows);
         }
@@ -46,7 +51,14 @@ pub fn parse_rows(
                     last.push_str(line);
                     continue;
                 }
-                _ => return Err(ParseError::at(command, n, line, format!("expected `{prefix}…`"))),
+                _ => {
+                    return Err(ParseError::at(
+                        command,
+                        n,
+                        line,
+                        format!("expected `{prefix}…`"),
+                    ));
+                }
             }
         };
         rows.push(parse_row(command, n, line, columns, rest)?);
@@ -54,7 +66,13 @@ pub fn parse_rows(
     Ok(rows)
 }
 
-fn parse_row(command: &str, n: usize, line: &str, columns: &[&str], mut rest: &str) -> Result<Row, ParseError> {
+fn parse_row(
+    command: &str,
+    n: usize,
+    line: &str,
+    columns: &[&str],
+    mut rest: &str,
+) -> Result<Row, ParseError> {
     let mut row = Vec::with_capacity(columns.len());
     for (i, col) in columns.iter().enumerate() {
         let head = format!("{col}=");
@@ -64,9 +82,9 @@ fn parse_row(command: &str, n: usize, line: &str, columns: &[&str], mut rest: &s
         let value = match columns.get(i + 1) {
             Some(next) => {
                 let sep = format!(", {next}=");
-                let at = rest
-                    .find(&sep)
-                    .ok_or_else(|| ParseError::at(command, n, line, format!("expected column `{next}`")))?;
+                let at = rest.find(&sep).ok_or_else(|| {
+                    ParseError::at(command, n, line, format!("expected column `{next}`"))
+                })?;
                 let v = &rest[..at];
                 rest = &rest[at + 2..];
                 v
@@ -82,7 +100,13 @@ fn id(command: &str, value: &Option<String>) -> Result<u64, ParseError> {
     value
         .as_deref()
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ParseError::whole(command, value.as_deref().unwrap_or("NULL"), "expected a numeric id"))
+        .ok_or_else(|| {
+            ParseError::whole(
+                command,
+                value.as_deref().unwrap_or("NULL"),
+                "expected a numeric id",
+            )
+        })
 }
 
 /// Raw contacts from `raw` rows (`_id`, `account_type`) and `data` rows
@@ -112,7 +136,11 @@ pub fn assemble(
     }
     for row in data {
         let [raw_id, mime, value] = row.as_slice() else {
-            return Err(ParseError::whole(data_command, "", "expected three columns"));
+            return Err(ParseError::whole(
+                data_command,
+                "",
+                "expected three columns",
+            ));
         };
         let raw_id = id(data_command, raw_id)?;
         let Some(contact) = contacts.get_mut(&raw_id) else {
@@ -158,7 +186,9 @@ mod tests {
             DATA,
             true,
             "Row: 0 raw_contact_id=1, mimetype=vnd.android.cursor.item/name, data1=Meyer, Wholesale, data1=x\nRow: 1 raw_contact_id=1, mimetype=vnd.android.cursor.item/name, data1=two\nlines\n",
-            expect![[r#"[[Some("1"), Some("vnd.android.cursor.item/name"), Some("Meyer, Wholesale, data1=x")], [Some("1"), Some("vnd.android.cursor.item/name"), Some("two\nlines")]]"#]],
+            expect![[
+                r#"[[Some("1"), Some("vnd.android.cursor.item/name"), Some("Meyer, Wholesale, data1=x")], [Some("1"), Some("vnd.android.cursor.item/name"), Some("two\nlines")]]"#
+            ]],
         );
     }
 
@@ -168,37 +198,49 @@ mod tests {
             RAW,
             false,
             "Error while accessing provider:com.android.contacts\njava.lang.SecurityException: denied\n",
-            expect![[r#"error: unexpected output of `content query` (line 1): expected `Row: 0 …`: "Error while accessing provider:com.android.contacts""#]],
+            expect![[
+                r#"error: unexpected output of `content query` (line 1): expected `Row: 0 …`: "Error while accessing provider:com.android.contacts""#
+            ]],
         );
         check(
             RAW,
             false,
             "Row: 0 _id=1, account_type=NULL\nRow: 2 _id=4, account_type=NULL\n",
-            expect![[r#"error: unexpected output of `content query` (line 2): expected `Row: 1 …`: "Row: 2 _id=4, account_type=NULL""#]],
+            expect![[
+                r#"error: unexpected output of `content query` (line 2): expected `Row: 1 …`: "Row: 2 _id=4, account_type=NULL""#
+            ]],
         );
         check(
             RAW,
             false,
             "Row: 0 _id=1\n",
-            expect![[r#"error: unexpected output of `content query` (line 1): expected column `account_type`: "Row: 0 _id=1""#]],
+            expect![[
+                r#"error: unexpected output of `content query` (line 1): expected column `account_type`: "Row: 0 _id=1""#
+            ]],
         );
         check(
             RAW,
             false,
             "Row: 0 _id=1, account_type=NULL\nsomething\n",
-            expect![[r#"error: unexpected output of `content query` (line 2): expected `Row: 1 …`: "something""#]],
+            expect![[
+                r#"error: unexpected output of `content query` (line 2): expected `Row: 1 …`: "something""#
+            ]],
         );
         check(
             RAW,
             false,
             "Could not find provider: com.android.contacts\n",
-            expect![[r#"error: unexpected output of `content query` (line 1): expected `Row: 0 …`: "Could not find provider: com.android.contacts""#]],
+            expect![[
+                r#"error: unexpected output of `content query` (line 1): expected `Row: 0 …`: "Could not find provider: com.android.contacts""#
+            ]],
         );
         check(
             RAW,
             false,
             "No result found.\nRow: 0 _id=1, account_type=NULL\n",
-            expect![[r#"error: unexpected output of `content query` (line 2): output after `No result found.`: """#]],
+            expect![[
+                r#"error: unexpected output of `content query` (line 2): output after `No result found.`: """#
+            ]],
         );
     }
 

@@ -64,7 +64,12 @@ pub fn parse_package_dump(package: &str, text: &str) -> Result<Option<PackageDum
         if *first == unknown {
             return match lines.iter().filter(|(_, l)| !l.is_empty()).nth(1) {
                 None => Ok(None),
-                Some((m, l)) => Err(ParseError::at(&command, *m, l, "output after `Unable to find package`")),
+                Some((m, l)) => Err(ParseError::at(
+                    &command,
+                    *m,
+                    l,
+                    "output after `Unable to find package`",
+                )),
             };
         }
         if first.starts_with("Can't find service") || first.starts_with("Error") {
@@ -74,7 +79,11 @@ pub fn parse_package_dump(package: &str, text: &str) -> Result<Option<PackageDum
     let Some(start) = lines.iter().position(|(_, l)| *l == "Packages:") else {
         // Releases before 13 print nothing of the package when it is unknown; anything
         // that is not a dump at all is an error.
-        if lines.iter().any(|(_, l)| l.starts_with("Dexopt state:") || l.starts_with("Database versions:")) || lines.is_empty() {
+        if lines
+            .iter()
+            .any(|(_, l)| l.starts_with("Dexopt state:") || l.starts_with("Database versions:"))
+            || lines.is_empty()
+        {
             return Ok(None);
         }
         return Err(ParseError::whole(&command, text, "no `Packages:` section"));
@@ -126,13 +135,20 @@ pub fn parse_package_dump(package: &str, text: &str) -> Result<Option<PackageDum
             continue;
         }
         if in_runtime && depth == 8 {
-            let (perm, rest) = body
-                .split_once(": ")
-                .ok_or_else(|| ParseError::at(&command, n, line, "expected `<permission>: granted=…`"))?;
+            let (perm, rest) = body.split_once(": ").ok_or_else(|| {
+                ParseError::at(&command, n, line, "expected `<permission>: granted=…`")
+            })?;
             let granted = match rest.split(',').next() {
                 Some("granted=true") => true,
                 Some("granted=false") => false,
-                _ => return Err(ParseError::at(&command, n, line, "expected `granted=true|false`")),
+                _ => {
+                    return Err(ParseError::at(
+                        &command,
+                        n,
+                        line,
+                        "expected `granted=true|false`",
+                    ));
+                }
             };
             if !is_android_package(perm) {
                 return Err(ParseError::at(&command, n, line, "not a permission name"));
@@ -143,14 +159,25 @@ pub fn parse_package_dump(package: &str, text: &str) -> Result<Option<PackageDum
         }
     }
     if !flags_seen {
-        return Err(ParseError::whole(&command, text, "the package block has no `pkgFlags=[…]`"));
+        return Err(ParseError::whole(
+            &command,
+            text,
+            "the package block has no `pkgFlags=[…]`",
+        ));
     }
     Ok(Some(dump))
 }
 
-fn parse_user(command: &str, n: usize, line: &str, rest: &str) -> Result<(u32, UserPackageState), ParseError> {
+fn parse_user(
+    command: &str,
+    n: usize,
+    line: &str,
+    rest: &str,
+) -> Result<(u32, UserPackageState), ParseError> {
     let err = |why: &str| ParseError::at(command, n, line, why);
-    let (id, tokens) = rest.split_once(": ").ok_or_else(|| err("expected `User <id>: …`"))?;
+    let (id, tokens) = rest
+        .split_once(": ")
+        .ok_or_else(|| err("expected `User <id>: …`"))?;
     let id: u32 = id.parse().map_err(|_| err("the user id is not a number"))?;
     let mut fields: BTreeMap<&str, &str> = BTreeMap::new();
     for token in tokens.split_whitespace() {
@@ -167,7 +194,11 @@ fn parse_user(command: &str, n: usize, line: &str, rest: &str) -> Result<(u32, U
         }
     };
     let enabled = match fields.get("enabled") {
-        Some(v) => v.parse::<u8>().ok().filter(|e| *e <= 4).ok_or_else(|| err("`enabled=` is not 0–4"))?,
+        Some(v) => v
+            .parse::<u8>()
+            .ok()
+            .filter(|e| *e <= 4)
+            .ok_or_else(|| err("`enabled=` is not 0–4"))?,
         None => return Err(err("no `enabled=`")),
     };
     Ok((

@@ -37,8 +37,8 @@ pub mod users;
 use std::collections::{BTreeMap, BTreeSet};
 
 use corral_profiles::{
-    ObservedPhone, PackageName, PackageState, Permission, SETTING_CALENDAR,
-    SETTING_CONTACT_SEARCH, UserId, WorkSide,
+    ObservedPhone, PackageName, PackageState, Permission, SETTING_CALENDAR, SETTING_CONTACT_SEARCH,
+    UserId, WorkSide,
 };
 
 pub use error::ParseError;
@@ -92,8 +92,7 @@ pub struct Observer {
 }
 
 const PERSONAL: UserId = UserId(0);
-const LAUNCHER_QUERY: &str =
-    "-a android.intent.action.MAIN -c android.intent.category.LAUNCHER";
+const LAUNCHER_QUERY: &str = "-a android.intent.action.MAIN -c android.intent.category.LAUNCHER";
 const RAW_COLUMNS: &[&str] = &["_id", "account_type"];
 const DATA_COLUMNS: &[&str] = &["raw_contact_id", "mimetype", "data1"];
 
@@ -123,7 +122,7 @@ impl Observer {
             parts.extend(run_sections(shell, &more).await?);
         }
         self.work_hint = work;
-        assemble(interest, users, work, &parts)
+        Ok(assemble(interest, users, work, &parts)?)
     }
 }
 
@@ -136,7 +135,12 @@ async fn run_sections(
     if out.exit != 0 {
         // The last section's `echo` ends every script with status 0; anything else means
         // the framing itself failed.
-        return Err(ParseError::whole("observation script", &out.output, format!("exit status {}", out.exit)).into());
+        return Err(ParseError::whole(
+            "observation script",
+            &out.output,
+            format!("exit status {}", out.exit),
+        )
+        .into());
     }
     Ok(sections::split(sections, nonce, &out.output)?)
 }
@@ -157,7 +161,10 @@ pub fn base_sections(interest: &Interest) -> Vec<Section> {
         Section::new("sdk", "getprop ro.build.version.sdk"),
     ];
     for p in &interest.work {
-        s.push(Section::new(format!("pkg:{p}"), format!("dumpsys package {p}")));
+        s.push(Section::new(
+            format!("pkg:{p}"),
+            format!("dumpsys package {p}"),
+        ));
     }
     s.push(Section::new("accounts", "dumpsys account --checkin"));
     s.push(Section::new("owners", "dpm list-owners"));
@@ -169,7 +176,10 @@ pub fn work_sections(user: UserId) -> Vec<Section> {
     vec![
         Section::new("work:packages", format!("pm list packages --user {user}")),
         Section::new("work:system", format!("pm list packages -s --user {user}")),
-        Section::new("work:disabled", format!("pm list packages -d --user {user}")),
+        Section::new(
+            "work:disabled",
+            format!("pm list packages -d --user {user}"),
+        ),
         Section::new(
             "work:launcher",
             format!("pm query-activities --components --user {user} {LAUNCHER_QUERY}"),
@@ -202,9 +212,14 @@ pub fn work_sections(user: UserId) -> Vec<Section> {
     ]
 }
 
-fn package_list(parts: &BTreeMap<String, SectionOutput>, name: &str) -> Result<BTreeSet<String>, ParseError> {
+fn package_list(
+    parts: &BTreeMap<String, SectionOutput>,
+    name: &str,
+) -> Result<BTreeSet<String>, ParseError> {
     let p = part(parts, name)?;
-    Ok(packages::parse_package_list(&p.command, p.ok()?)?.into_iter().collect())
+    Ok(packages::parse_package_list(&p.command, p.ok()?)?
+        .into_iter()
+        .collect())
 }
 
 /// Builds the observed phone from the sections' outputs. Pure.
@@ -225,9 +240,12 @@ pub fn assemble(
     let accounts = accounts::parse_account_types(part(parts, "accounts")?.ok()?)?;
     let mut personal_packages = BTreeMap::new();
     for p in &interest.personal {
-        let state = dumps
-            .get(p)
-            .and_then(|d| d.users.get(&PERSONAL.0).filter(|s| s.installed).map(|s| (d.system, s)));
+        let state = dumps.get(p).and_then(|d| {
+            d.users
+                .get(&PERSONAL.0)
+                .filter(|s| s.installed)
+                .map(|s| (d.system, s))
+        });
         if let Some((system, s)) = state {
             personal_packages.insert(p.clone(), package_state(system, false, s));
         }
@@ -236,7 +254,9 @@ pub fn assemble(
         None => None,
         Some(w) => {
             let running = users.iter().any(|u| u.id == w && u.running);
-            Some(work_side(interest, w, running, sdk, &dumps, &accounts, parts)?)
+            Some(work_side(
+                interest, w, running, sdk, &dumps, &accounts, parts,
+            )?)
         }
     };
     Ok(ObservedPhone {
@@ -280,7 +300,9 @@ fn work_side(
     // Single-part names (`android`) are framework packages no profile can name; the
     // planner never touches packages without a launcher icon anyway.
     for name in &visible {
-        let Ok(p) = PackageName::parse(name) else { continue };
+        let Ok(p) = PackageName::parse(name) else {
+            continue;
+        };
         side.packages.insert(
             p,
             PackageState {
@@ -292,10 +314,15 @@ fn work_side(
         );
     }
     for p in &interest.work {
-        let state = dumps.get(p).and_then(|d| d.users.get(&user.0).map(|s| (d.system, s)));
+        let state = dumps
+            .get(p)
+            .and_then(|d| d.users.get(&user.0).map(|s| (d.system, s)));
         match state {
             Some((sys, s)) if s.installed => {
-                side.packages.insert(p.clone(), package_state(sys, launcher.contains(p.as_str()), s));
+                side.packages.insert(
+                    p.clone(),
+                    package_state(sys, launcher.contains(p.as_str()), s),
+                );
             }
             _ => {
                 side.packages.remove(p);
@@ -303,7 +330,10 @@ fn work_side(
         }
     }
     side.settings.clear();
-    for (key, name) in [(SETTING_CONTACT_SEARCH, "work:contact_search"), (SETTING_CALENDAR, "work:calendar")] {
+    for (key, name) in [
+        (SETTING_CONTACT_SEARCH, "work:contact_search"),
+        (SETTING_CALENDAR, "work:calendar"),
+    ] {
         let s = part(parts, name)?;
         if let Some(v) = settings::parse_setting(&s.command, s.ok()?)? {
             side.settings.insert(key.to_owned(), v);

@@ -33,7 +33,12 @@ pub fn parse_activities(command: &str, text: &str) -> Result<BTreeSet<String>, P
     for (n, line) in numbered(text) {
         if n == 1 && line == "No activities found" {
             if text.trim_end_matches('\n') != line {
-                return Err(ParseError::at(command, n + 1, "", "output after `No activities found`"));
+                return Err(ParseError::at(
+                    command,
+                    n + 1,
+                    "",
+                    "output after `No activities found`",
+                ));
             }
             return Ok(out);
         }
@@ -42,7 +47,12 @@ pub fn parse_activities(command: &str, text: &str) -> Result<BTreeSet<String>, P
             .ok_or_else(|| ParseError::at(command, n, line, "expected `<package>/<activity>`"))?;
         let class = activity.strip_prefix('.').unwrap_or(activity);
         if !is_android_package(package) || !is_android_package(&class.replace('$', "_")) {
-            return Err(ParseError::at(command, n, line, "expected `<package>/<activity>`"));
+            return Err(ParseError::at(
+                command,
+                n,
+                line,
+                "expected `<package>/<activity>`",
+            ));
         }
         out.insert(package.to_owned());
     }
@@ -82,15 +92,21 @@ mod tests {
         check_list("", expect![""]);
         check_list(
             "Error: Unknown option: -x\n",
-            expect![[r#"error: unexpected output of `pm list packages --user 10` (line 1): expected `package:<name>`: "Error: Unknown option: -x""#]],
+            expect![[
+                r#"error: unexpected output of `pm list packages --user 10` (line 1): expected `package:<name>`: "Error: Unknown option: -x""#
+            ]],
         );
         check_list(
             "package:/data/app/x/base.apk=com.x\n",
-            expect![[r#"error: unexpected output of `pm list packages --user 10` (line 1): not a package name: "package:/data/app/x/base.apk=com.x""#]],
+            expect![[
+                r#"error: unexpected output of `pm list packages --user 10` (line 1): not a package name: "package:/data/app/x/base.apk=com.x""#
+            ]],
         );
         check_list(
             "\nException occurred while executing 'list':\n",
-            expect![[r#"error: unexpected output of `pm list packages --user 10` (line 1): expected `package:<name>`: """#]],
+            expect![[
+                r#"error: unexpected output of `pm list packages --user 10` (line 1): expected `package:<name>`: """#
+            ]],
         );
     }
 
@@ -103,11 +119,15 @@ mod tests {
         check_activities("No activities found\n", expect![""]);
         check_activities(
             "1 activities found:\n  Activity #0:\n",
-            expect![[r#"error: unexpected output of `pm query-activities` (line 1): expected `<package>/<activity>`: "1 activities found:""#]],
+            expect![[
+                r#"error: unexpected output of `pm query-activities` (line 1): expected `<package>/<activity>`: "1 activities found:""#
+            ]],
         );
         check_activities(
             "Unknown command: query-activities\n",
-            expect![[r#"error: unexpected output of `pm query-activities` (line 1): expected `<package>/<activity>`: "Unknown command: query-activities""#]],
+            expect![[
+                r#"error: unexpected output of `pm query-activities` (line 1): expected `<package>/<activity>`: "Unknown command: query-activities""#
+            ]],
         );
     }
 }

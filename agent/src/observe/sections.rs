@@ -125,7 +125,11 @@ pub fn split(
             )
             .is_some()
         {
-            return Err(ParseError::whole(WHAT, "", format!("section `{}` twice", s.name)));
+            return Err(ParseError::whole(
+                WHAT,
+                "",
+                format!("section `{}` twice", s.name),
+            ));
         }
         rest = remaining;
     }
@@ -189,14 +193,16 @@ mod tests {
 
     #[test]
     fn missing_or_extra_sections_are_errors() {
-        let raw = "__CORRAL_SECTION_0000000000000007__ a\none\n\n__CORRAL_STATUS_0000000000000007__ 0\n";
+        let raw =
+            "__CORRAL_SECTION_0000000000000007__ a\none\n\n__CORRAL_STATUS_0000000000000007__ 0\n";
         let err = split(&two(), 7, raw).unwrap_err();
         assert!(err.reason.contains("section `b`"), "{err}");
         let raw = "junk\n__CORRAL_SECTION_0000000000000007__ a\n";
         assert!(split(&two(), 7, raw).is_err());
         let raw = "__CORRAL_SECTION_0000000000000007__ a\none\n\n__CORRAL_STATUS_0000000000000007__ 0\n__CORRAL_SECTION_0000000000000007__ b\n\n__CORRAL_STATUS_0000000000000007__ 0\nmore\n";
         assert!(split(&two(), 7, raw).is_err());
-        let raw = "__CORRAL_SECTION_0000000000000007__ a\none\n\n__CORRAL_STATUS_0000000000000007__ x\n";
+        let raw =
+            "__CORRAL_SECTION_0000000000000007__ a\none\n\n__CORRAL_STATUS_0000000000000007__ x\n";
         assert!(split(&two(), 7, raw).is_err());
     }
 

@@ -30,7 +30,12 @@ pub fn parse_backup(command: &str, user: u32, text: &str) -> Result<Option<bool>
         "Backup Manager currently enabled" => Ok(Some(true)),
         "Backup Manager currently disabled" => Ok(Some(false)),
         l if l == format!("Error: Backup Manager is not activated for user {user}") => Ok(None),
-        l => Err(ParseError::at(command, 1, l, "expected `Backup Manager currently enabled|disabled`")),
+        l => Err(ParseError::at(
+            command,
+            1,
+            l,
+            "expected `Backup Manager currently enabled|disabled`",
+        )),
     }
 }
 
@@ -61,7 +66,9 @@ pub fn parse_profile_owner(text: &str, user: u32) -> Result<Option<String>, Pars
         h => h
             .strip_suffix(" owners:")
             .and_then(|n| n.parse().ok())
-            .ok_or_else(|| ParseError::at(COMMAND, 1, h, "expected `no owners` or `<n> owners:`"))?,
+            .ok_or_else(|| {
+                ParseError::at(COMMAND, 1, h, "expected `no owners` or `<n> owners:`")
+            })?,
     };
     let mut found = None;
     let mut count = 0;
@@ -79,7 +86,11 @@ pub fn parse_profile_owner(text: &str, user: u32) -> Result<Option<String>, Pars
         }
     }
     if count != expected {
-        return Err(ParseError::whole(COMMAND, text, format!("announced {expected} owners, listed {count}")));
+        return Err(ParseError::whole(
+            COMMAND,
+            text,
+            format!("announced {expected} owners, listed {count}"),
+        ));
     }
     Ok(found)
 }
@@ -113,8 +124,16 @@ mod tests {
     #[test]
     fn backup() {
         let c = "bmgr --user 10 enabled";
-        expect!["Some(true)"].assert_eq(&show(parse_backup(c, 10, "Backup Manager currently enabled\n")));
-        expect!["Some(false)"].assert_eq(&show(parse_backup(c, 10, "Backup Manager currently disabled\n")));
+        expect!["Some(true)"].assert_eq(&show(parse_backup(
+            c,
+            10,
+            "Backup Manager currently enabled\n",
+        )));
+        expect!["Some(false)"].assert_eq(&show(parse_backup(
+            c,
+            10,
+            "Backup Manager currently disabled\n",
+        )));
         expect!["None"].assert_eq(&show(parse_backup(
             c,
             10,
@@ -137,7 +156,8 @@ mod tests {
     fn owners() {
         expect!["None"].assert_eq(&show(parse_profile_owner("no owners\n", 10)));
         let two = "2 owners:\nUser  0: admin=com.x/.Admin,DeviceOwner\nUser 10: admin=com.corral.admin/.Admin,ProfileOwner,ManagedProfileOwner(parentUserId=0)\n";
-        expect![[r#"Some("com.corral.admin/.Admin")"#]].assert_eq(&show(parse_profile_owner(two, 10)));
+        expect![[r#"Some("com.corral.admin/.Admin")"#]]
+            .assert_eq(&show(parse_profile_owner(two, 10)));
         expect!["None"].assert_eq(&show(parse_profile_owner(two, 11)));
         expect![[r#"error: unexpected output of `dpm list-owners` (line 0): announced 1 owners, listed 0: "1 owner:\n""#]]
             .assert_eq(&show(parse_profile_owner("1 owner:\n", 10)));

@@ -120,27 +120,39 @@ mod tests {
     fn unexpected_output_is_an_error() {
         check(
             "Error: couldn't get users\n",
-            expect![[r#"error: unexpected output of `pm list users` (line 1): expected `Users:`: "Error: couldn't get users""#]],
+            expect![[
+                r#"error: unexpected output of `pm list users` (line 1): expected `Users:`: "Error: couldn't get users""#
+            ]],
         );
         check(
             "Users:\n",
-            expect![[r#"error: unexpected output of `pm list users` (line 0): no users listed: "Users:\n""#]],
+            expect![[
+                r#"error: unexpected output of `pm list users` (line 0): no users listed: "Users:\n""#
+            ]],
         );
         check(
             "Users:\n\tUserInfo{x:Owner:c13} running\n",
-            expect![[r#"error: unexpected output of `pm list users` (line 2): the user id is not a number: "\tUserInfo{x:Owner:c13} running""#]],
+            expect![[
+                r#"error: unexpected output of `pm list users` (line 2): the user id is not a number: "\tUserInfo{x:Owner:c13} running""#
+            ]],
         );
         check(
             "Users:\n\tUserInfo{0:Owner:zz}\n",
-            expect![[r#"error: unexpected output of `pm list users` (line 2): the flags are not hexadecimal: "\tUserInfo{0:Owner:zz}""#]],
+            expect![[
+                r#"error: unexpected output of `pm list users` (line 2): the flags are not hexadecimal: "\tUserInfo{0:Owner:zz}""#
+            ]],
         );
         check(
             "Users:\n  UserInfo{0:Owner:c13}\n",
-            expect![[r#"error: unexpected output of `pm list users` (line 2): expected `\tUserInfo{…}`: "  UserInfo{0:Owner:c13}""#]],
+            expect![[
+                r#"error: unexpected output of `pm list users` (line 2): expected `\tUserInfo{…}`: "  UserInfo{0:Owner:c13}""#
+            ]],
         );
         check(
             "Users:\n\tUserInfo{0:Owner:c13} (current)\n",
-            expect![[r#"error: unexpected output of `pm list users` (line 2): expected `}` or `} running` at the end: "\tUserInfo{0:Owner:c13} (current)""#]],
+            expect![[
+                r#"error: unexpected output of `pm list users` (line 2): expected `}` or `} running` at the end: "\tUserInfo{0:Owner:c13} (current)""#
+            ]],
         );
     }
 }

@@ -75,7 +75,10 @@ mod tests {
             "no newline\n__CORRAL_EXIT__255\n",
             expect![[r#"exit=255 output="no newline""#]],
         );
-        check("x\r\n__CORRAL_EXIT__1\r\n", expect![[r#"exit=1 output="x\r""#]]);
+        check(
+            "x\r\n__CORRAL_EXIT__1\r\n",
+            expect![[r#"exit=1 output="x\r""#]],
+        );
     }
 
     #[test]

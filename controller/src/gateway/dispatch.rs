@@ -150,13 +150,11 @@ async fn outgoing(gw: &Inner, push: ClaimedPush, cache: &mut ProfileCache) -> Op
     } = push;
     match content {
         PushContent::Profile { profile, version } => {
-            match cache.get(gw, &profile, &version).await {
-                Some(prepared) => Some(Outgoing::Profile {
-                    seq,
-                    profile: prepared,
-                }),
-                None => None,
-            }
+            let prepared = cache.get(gw, &profile, &version).await?;
+            Some(Outgoing::Profile {
+                seq,
+                profile: prepared,
+            })
         }
         PushContent::Body(body) if kind.as_str() == COMMAND_KIND => {
             match serde_json::from_str::<CommandBody>(&body) {

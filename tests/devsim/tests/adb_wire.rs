@@ -276,3 +276,55 @@ fn interactive_pty_shell_prompts_echoes_and_exits_with_status() {
     assert_eq!(exit, Some(5));
     assert_eq!(c.recv().unwrap(), Packet::new(Command::Clse, remote, 30));
 }
+
+#[test]
+fn the_latency_model_delays_streams_and_transfers() {
+    use corral_devsim::latency::LatencyModel;
+    use corral_devsim::simulator::SimulatorConfig;
+    use std::time::{Duration, Instant};
+
+    let sim = Sim::start(SimulatorConfig {
+        latency: LatencyModel {
+            enabled: true,
+            round_trip: Duration::from_millis(30),
+            shell_spawn: Duration::from_millis(20),
+            command_costs: Vec::new(),
+            default_command: Duration::ZERO,
+            bandwidth_bytes_per_sec: 1_000_000,
+        },
+        ..SimulatorConfig::default()
+    });
+    let mut c = RawClient::connect(sim.addr(0));
+    c.handshake(0x0100_0001);
+
+    let started = Instant::now();
+    let remote = open(&mut c, 40, "shell:true");
+    assert_eq!(c.recv().unwrap(), Packet::new(Command::Clse, remote, 40));
+    assert!(
+        started.elapsed() >= Duration::from_millis(50),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // 200 kB at 1 MB/s: at least 0.2 s on the link.
+    let remote = open(&mut c, 41, "sync:");
+    let mut push = b"SEND".to_vec();
+    let spec = b"/data/local/tmp/slow,33188";
+    push.extend((spec.len() as u32).to_le_bytes());
+    push.extend(spec);
+    for _ in 0..4 {
+        push.extend(b"DATA");
+        push.extend(50_000u32.to_le_bytes());
+        push.extend(vec![1u8; 50_000]);
+    }
+    push.extend(b"DONE\0\0\0\0");
+    let started = Instant::now();
+    c.send(&wrte(41, remote, &push));
+    assert_eq!(c.recv().unwrap(), okay(remote, 41));
+    assert_eq!(c.recv().unwrap().payload, b"OKAY\0\0\0\0");
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+}

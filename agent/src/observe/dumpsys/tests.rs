@@ -112,9 +112,17 @@ fn android_11_system_package() {
 
 #[test]
 fn unknown_packages() {
-    check("com.nope", "Unable to find package: com.nope\n", expect!["unknown"]);
+    check(
+        "com.nope",
+        "Unable to find package: com.nope\n",
+        expect!["unknown"],
+    );
     check("com.nope", "", expect!["unknown"]);
-    check("com.nope", "Dexopt state:\n\nCompiler stats:\n", expect!["unknown"]);
+    check(
+        "com.nope",
+        "Dexopt state:\n\nCompiler stats:\n",
+        expect!["unknown"],
+    );
     // A dump of another package (a prefix match) is not this one.
     check("com.whatsapp", ANDROID_14, expect!["unknown"]);
 }
@@ -124,31 +132,43 @@ fn broken_dumps_are_errors() {
     check(
         "com.x",
         "Can't find service: package\n",
-        expect![[r#"error: unexpected output of `dumpsys package com.x` (line 1): dumpsys failed: "Can't find service: package""#]],
+        expect![[
+            r#"error: unexpected output of `dumpsys package com.x` (line 1): dumpsys failed: "Can't find service: package""#
+        ]],
     );
     check(
         "com.x",
         "/system/bin/sh: dumpsys: inaccessible or not found\n",
-        expect![[r#"error: unexpected output of `dumpsys package com.x` (line 0): no `Packages:` section: "/system/bin/sh: dumpsys: inaccessible or not found\n""#]],
+        expect![[
+            r#"error: unexpected output of `dumpsys package com.x` (line 0): no `Packages:` section: "/system/bin/sh: dumpsys: inaccessible or not found\n""#
+        ]],
     );
     check(
         "com.x",
         "Packages:\n  Package [com.x] (1):\n    User 0: installed=true hidden=false enabled=0\n",
-        expect![[r#"error: unexpected output of `dumpsys package com.x` (line 3): no `suspended=`: "    User 0: installed=true hidden=false enabled=0""#]],
+        expect![[
+            r#"error: unexpected output of `dumpsys package com.x` (line 3): no `suspended=`: "    User 0: installed=true hidden=false enabled=0""#
+        ]],
     );
     check(
         "com.x",
         "Packages:\n  Package [com.x] (1):\n    pkgFlags=[ ]\n    User 0: installed=yes hidden=false suspended=false enabled=0\n",
-        expect![[r#"error: unexpected output of `dumpsys package com.x` (line 4): `installed=` is not true or false: "    User 0: installed=yes hidden=false suspended=false enabled=0""#]],
+        expect![[
+            r#"error: unexpected output of `dumpsys package com.x` (line 4): `installed=` is not true or false: "    User 0: installed=yes hidden=false suspended=false enabled=0""#
+        ]],
     );
     check(
         "com.x",
         "Packages:\n  Package [com.x] (1):\n    User 0: installed=true hidden=false suspended=false enabled=0\n",
-        expect![[r#"error: unexpected output of `dumpsys package com.x` (line 0): the package block has no `pkgFlags=[…]`: "Packages:\n  Package [com.x] (1):\n    User 0: installed=true hidden=false suspended=false enabled=0\n""#]],
+        expect![[
+            r#"error: unexpected output of `dumpsys package com.x` (line 0): the package block has no `pkgFlags=[…]`: "Packages:\n  Package [com.x] (1):\n    User 0: installed=true hidden=false suspended=false enabled=0\n""#
+        ]],
     );
     check(
         "com.x",
         "Packages:\n  Package [com.x] (1):\n    pkgFlags=[ ]\n    User 0: installed=true hidden=false suspended=false enabled=0\n      runtime permissions:\n        android.permission.CAMERA granted\n",
-        expect![[r#"error: unexpected output of `dumpsys package com.x` (line 6): expected `<permission>: granted=…`: "        android.permission.CAMERA granted""#]],
+        expect![[
+            r#"error: unexpected output of `dumpsys package com.x` (line 6): expected `<permission>: granted=…`: "        android.permission.CAMERA granted""#
+        ]],
     );
 }

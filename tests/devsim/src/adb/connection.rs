@@ -180,6 +180,10 @@ impl Connection {
                     Ok(0) if buf.is_empty() => break Ok(()),
                     Ok(0) => break Err(ConnectionError::Truncated(buf.len())),
                     Ok(_) => {
+                        // Acknowledge at once: adb_client writes a header and its payload
+                        // in two writes with Nagle on, so a delayed ACK here would stall
+                        // every request by 40 ms.
+                        let _ = socket2::SockRef::from(reader.as_ref()).set_tcp_quickack(true);
                         if let Err(e) = self.on_bytes(&mut buf).await {
                             break Err(e);
                         }

@@ -146,23 +146,27 @@ mod tests {
     fn shell_destinations_as_clients_send_them() {
         check(
             b"shell:pm list users\0",
-            expect![[r#"Ok(Shell { command: "pm list users", framing: Raw, pty: false })"#]],
+            expect![[
+                r#"Ok(Shell { command: "pm list users", framing: Raw, pty: false, exec: false })"#
+            ]],
         );
         check(
             b"shell,v2,TERM=xterm,raw:exit 3\0",
-            expect![[r#"Ok(Shell { command: "exit 3", framing: ShellV2, pty: false })"#]],
+            expect![[
+                r#"Ok(Shell { command: "exit 3", framing: ShellV2, pty: false, exec: false })"#
+            ]],
         );
         check(
             b"shell,v2,pty:",
-            expect![[r#"Ok(Shell { command: "", framing: ShellV2, pty: true })"#]],
+            expect![[r#"Ok(Shell { command: "", framing: ShellV2, pty: true, exec: false })"#]],
         );
         check(
             b"shell:",
-            expect![[r#"Ok(Shell { command: "", framing: Raw, pty: true })"#]],
+            expect![[r#"Ok(Shell { command: "", framing: Raw, pty: true, exec: false })"#]],
         );
         check(
             b"shell,raw:",
-            expect![[r#"Ok(Shell { command: "", framing: Raw, pty: false })"#]],
+            expect![[r#"Ok(Shell { command: "", framing: Raw, pty: false, exec: false })"#]],
         );
         check(
             b"shellx:ls",
@@ -176,19 +180,19 @@ mod tests {
         check(
             b"exec:cmd package 'install' -S 1234\0",
             expect![[
-                r#"Ok(Shell { command: "cmd package 'install' -S 1234", framing: Raw, pty: false })"#
+                r#"Ok(Shell { command: "cmd package 'install' -S 1234", framing: Raw, pty: false, exec: true })"#
             ]],
         );
         check(
             b"abb_exec:package\0install\0-S\x001234\0",
             expect![[
-                r#"Ok(Shell { command: "cmd package install -S 1234", framing: Raw, pty: false })"#
+                r#"Ok(Shell { command: "cmd package install -S 1234", framing: Raw, pty: false, exec: true })"#
             ]],
         );
         check(
             b"abb:package\0list packages\0it's",
             expect![[
-                r#"Ok(Shell { command: "cmd package 'list packages' 'it'\\''s'", framing: ShellV2, pty: false })"#
+                r#"Ok(Shell { command: "cmd package 'list packages' 'it'\\''s'", framing: ShellV2, pty: false, exec: false })"#
             ]],
         );
     }

@@ -98,40 +98,43 @@ async fn send_outcome(
     io.flush().await
 }
 
-/// An interactive shell (`adb shell` with no command): runs one line at a time.
-pub(crate) async fn run_interactive(
-    mut io: StreamIo,
-    phone: Arc<Phone>,
-    framing: Framing,
-    pty: bool,
-) {
+/// An interactive shell (`adb shell` with no command): runs one line at a time. At end
+/// of input (v2 close-stdin) it exits with the last command's status, like `sh`.
+pub(crate) async fn run_interactive(io: StreamIo, phone: Arc<Phone>, framing: Framing, pty: bool) {
     let prompt = format!("{}:/ $ ", phone.config().device);
+    let mut session = Interactive {
+        io,
+        phone,
+        framing,
+        pty,
+        prompt,
+        last_status: 0,
+    };
     let mut decoder = ShellDecoder::new();
     let mut line = Vec::new();
-    if pty
-        && send_text(&mut io, prompt.as_bytes(), framing)
-            .await
-            .is_err()
-    {
+    if session.prompt().await.is_err() {
         return;
     }
     let exit = 'session: loop {
-        let Some(bytes) = io.recv().await else { return };
-        let input = match framing {
-            Framing::Raw => bytes,
+        let Some(bytes) = session.io.recv().await else {
+            return;
+        };
+        let (input, end_of_input) = match framing {
+            Framing::Raw => (bytes, false),
             Framing::ShellV2 => {
                 let mut input = Vec::new();
+                let mut closed = false;
                 for piece in decoder.feed(&bytes) {
                     match piece.id {
                         ID_STDIN => input.extend_from_slice(&piece.data),
-                        ID_CLOSE_STDIN => break 'session 0,
+                        ID_CLOSE_STDIN => closed = true,
                         _ => {}
                     }
                 }
-                input
+                (input, closed)
             }
         };
-        if pty && send_text(&mut io, &input, framing).await.is_err() {
+        if pty && send_text(&mut session.io, &input, framing).await.is_err() {
             return;
         }
         for byte in input {
@@ -139,48 +142,86 @@ pub(crate) async fn run_interactive(
                 line.push(byte);
                 continue;
             }
-            let text = String::from_utf8_lossy(&std::mem::take(&mut line))
-                .trim()
-                .to_owned();
-            if let Some(code) = exit_status(&text) {
-                break 'session code;
+            match session.line(std::mem::take(&mut line)).await {
+                Step::Next => {}
+                Step::Exit(code) => break 'session code,
+                Step::Gone => return,
             }
-            if !text.is_empty() {
-                let shell = Arc::clone(&phone);
-                let Ok(mut outcome) =
-                    tokio::task::spawn_blocking(move || shell.run_shell(&text, &mut io::empty()))
-                        .await
-                else {
-                    return;
-                };
-                if outcome.disconnect {
-                    io.disconnect("the phone dropped the connection while running a command");
-                    return;
-                }
-                if pty {
-                    outcome.stdout.append(&mut outcome.stderr);
-                }
-                let sent = match framing {
-                    Framing::Raw if pty => send_text(&mut io, &outcome.stdout, framing).await,
-                    _ => send_outcome(&mut io, &outcome, framing, false).await,
-                };
-                if sent.is_err() {
-                    return;
-                }
-            }
-            if pty
-                && send_text(&mut io, prompt.as_bytes(), framing)
-                    .await
-                    .is_err()
-            {
-                return;
+        }
+        if end_of_input {
+            match session.line(std::mem::take(&mut line)).await {
+                Step::Next => break 'session session.last_status,
+                Step::Exit(code) => break 'session code,
+                Step::Gone => return,
             }
         }
     };
+    let mut io = session.io;
     if framing == Framing::ShellV2 {
         let _ = io.queue(&shell_protocol::encode(ID_EXIT, &[exit])).await;
     }
     io.close().await;
+}
+
+/// What an interactive line led to.
+enum Step {
+    Next,
+    Exit(u8),
+    /// The stream or the connection is gone.
+    Gone,
+}
+
+struct Interactive {
+    io: StreamIo,
+    phone: Arc<Phone>,
+    framing: Framing,
+    pty: bool,
+    prompt: String,
+    last_status: u8,
+}
+
+impl Interactive {
+    async fn prompt(&mut self) -> Result<(), super::stream::StreamClosed> {
+        if self.pty {
+            send_text(&mut self.io, self.prompt.as_bytes(), self.framing).await?;
+        }
+        Ok(())
+    }
+
+    async fn line(&mut self, raw: Vec<u8>) -> Step {
+        let text = String::from_utf8_lossy(&raw).trim().to_owned();
+        if let Some(code) = exit_status(&text) {
+            return Step::Exit(code);
+        }
+        if !text.is_empty() {
+            let shell = Arc::clone(&self.phone);
+            let Ok(mut outcome) =
+                tokio::task::spawn_blocking(move || shell.run_shell(&text, &mut io::empty())).await
+            else {
+                return Step::Gone;
+            };
+            if outcome.disconnect {
+                self.io
+                    .disconnect("the phone dropped the connection while running a command");
+                return Step::Gone;
+            }
+            self.last_status = outcome.exit;
+            let sent = if self.pty {
+                // A terminal shows both streams, with `\r\n` line ends.
+                outcome.stdout.append(&mut outcome.stderr);
+                send_text(&mut self.io, &outcome.stdout, self.framing).await
+            } else {
+                send_outcome(&mut self.io, &outcome, self.framing, false).await
+            };
+            if sent.is_err() {
+                return Step::Gone;
+            }
+        }
+        match self.prompt().await {
+            Ok(()) => Step::Next,
+            Err(_) => Step::Gone,
+        }
+    }
 }
 
 /// `exit` or `exit N` typed at the prompt.

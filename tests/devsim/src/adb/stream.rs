@@ -167,14 +167,14 @@ impl StreamIo {
     }
 
     /// Drops the whole connection.
-    pub fn disconnect(self, reason: impl Into<String>) {
+    pub fn disconnect(&self, reason: impl Into<String>) {
         self.request(Outbound::Disconnect {
             reason: reason.into(),
         });
     }
 
     /// Drops every connection to the phone: it rebooted.
-    pub fn rebooted(self) {
+    pub fn rebooted(&self) {
         self.request(Outbound::Reboot);
     }
 

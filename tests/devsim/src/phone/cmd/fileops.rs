@@ -1,5 +1,5 @@
-//! toybox file tools and the `test` builtin: `rm`, `mkdir`, `chmod` (octal and symbolic
-//! modes), `touch`, `test`/`[`.
+//! toybox file tools: `rm`, `mkdir`, `chmod` (octal and symbolic modes), `touch`.
+//! (`test`/`[` is mksh's builtin, in `test`.)
 
 use super::Ctx;
 use crate::phone::fs::errno;
@@ -176,61 +176,4 @@ pub fn touch(ctx: &mut Ctx<'_>, argv: &[String]) -> u8 {
         }
     }
     status
-}
-
-/// `test EXPR` / `[ EXPR ]`.
-pub fn test(ctx: &mut Ctx<'_>, argv: &[String]) -> u8 {
-    let mut args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
-    if argv.first().map(String::as_str) == Some("[") {
-        if args.last() != Some(&"]") {
-            ctx.errln("[: missing ]");
-            return 2;
-        }
-        args.pop();
-    }
-    let negate = args.first() == Some(&"!");
-    if negate {
-        args.remove(0);
-    }
-    let fs = ctx.phone.fs();
-    let result = match args.as_slice() {
-        [] => false,
-        [s] => !s.is_empty(),
-        ["-n", s] => !s.is_empty(),
-        ["-z", s] => s.is_empty(),
-        [op @ ("-e" | "-f" | "-d" | "-x" | "-s" | "-r" | "-w"), p] => {
-            let st = fs.stat(&ctx.path(p));
-            match (*op, st) {
-                (_, Err(_)) => false,
-                ("-f", Ok(st)) => st.is_file(),
-                ("-d", Ok(st)) => st.is_dir(),
-                ("-x", Ok(st)) => st.mode & 0o111 != 0,
-                ("-s", Ok(st)) => st.size > 0,
-                ("-w", Ok(_)) => crate::phone::fs::AndroidPath::parse(&ctx.path(p))
-                    .is_ok_and(|ap| fs.is_writable(&ap)),
-                _ => true,
-            }
-        }
-        [a, "=", b] | [a, "==", b] => a == b,
-        [a, "!=", b] => a != b,
-        [a, op @ ("-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge"), b] => {
-            let (Ok(x), Ok(y)) = (a.trim().parse::<i64>(), b.trim().parse::<i64>()) else {
-                ctx.errln(format!("test: bad number '{a}' or '{b}'"));
-                return 2;
-            };
-            match *op {
-                "-eq" => x == y,
-                "-ne" => x != y,
-                "-lt" => x < y,
-                "-le" => x <= y,
-                "-gt" => x > y,
-                _ => x >= y,
-            }
-        }
-        _ => {
-            ctx.errln(format!("test: unknown condition '{}'", args.join(" ")));
-            return 2;
-        }
-    };
-    u8::from(result == negate)
 }

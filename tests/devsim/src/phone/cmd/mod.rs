@@ -11,6 +11,8 @@ pub mod args;
 pub mod bmgr;
 pub mod content;
 pub mod coreutils;
+pub mod cut;
+pub mod digest;
 pub mod dpm;
 pub mod fileops;
 pub mod files;
@@ -21,8 +23,13 @@ pub mod pm_state;
 pub mod pm_users;
 pub mod ps;
 pub mod regex;
+pub mod sed;
 pub mod settings;
+pub mod sort;
+pub mod test;
 pub mod text;
+pub mod toybox;
+pub mod tr;
 
 use std::io::Read;
 
@@ -131,10 +138,18 @@ pub fn lookup(name: &str) -> Option<Handler> {
         "sleep" => coreutils::sleep,
         "which" => coreutils::which,
         "grep" => text::grep,
+        "sed" => sed::sed,
         "head" => text::head,
         "tail" => text::tail,
         "wc" => text::wc,
-        "test" | "[" => fileops::test,
+        "test" | "[" => test::test,
+        "cut" => cut::cut,
+        "tr" => tr::tr,
+        "sort" => sort::sort,
+        "uniq" => sort::uniq,
+        "md5sum" | "sha1sum" | "sha224sum" | "sha256sum" | "sha384sum" | "sha512sum" => {
+            digest::hashsum
+        }
         "pwd" => coreutils::pwd,
         "uname" => coreutils::uname,
         "ps" => ps::ps,

@@ -55,7 +55,17 @@ pub fn grep(ctx: &mut Ctx<'_>, argv: &[String]) -> u8 {
         ctx.errln("grep: Needs 1 argument (see \"grep --help\")");
         return 2;
     };
-    let pat = Pattern::new(&pattern, ext, fixed, ic);
+    let pat = if fixed {
+        Pattern::new(&pattern, ext, fixed, ic)
+    } else {
+        match Pattern::compile(&pattern, ext, ic) {
+            Ok(p) => p,
+            Err(e) => {
+                ctx.errln(format!("grep: bad REGEX '{pattern}': {e}"));
+                return 2;
+            }
+        }
+    };
     let (lines, status) = input_lines(ctx, &files, "grep");
     let hits: Vec<&String> = lines.iter().filter(|l| pat.matches(l) != invert).collect();
     if count {

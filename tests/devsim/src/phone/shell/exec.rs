@@ -9,29 +9,50 @@ use super::expand::Redirections;
 use super::run::Shell;
 
 impl Shell<'_> {
+    /// `sh [-ce…] [-c SCRIPT [ARG0 [ARG…]] | FILE [ARG…] | -s [ARG…]]`: a new shell
+    /// (with the parent's variables) whose positional parameters are the arguments.
     pub(super) fn sh_builtin(&mut self, argv: &[String], stdin: &mut dyn Read) -> Output {
         let mut sub = self.subshell();
-        let out = match argv.get(1).map(String::as_str) {
-            Some("-c") => match argv.get(2) {
-                Some(script) => sub.run_text(script, stdin),
-                None => return self.fail("-c: option requires an argument", 1),
-            },
-            Some(file) if !file.starts_with('-') => {
-                let out = sub.run_script_file(file, stdin, true);
-                self.status = sub.status;
-                self.disconnect |= sub.disconnect;
-                return out;
+        sub.errexit = false;
+        let (mut command, mut from_stdin) = (false, false);
+        let mut i = 1;
+        while let Some(a) = argv.get(i) {
+            if a == "--" {
+                i += 1;
+                break;
             }
-            Some(opt) if opt != "-" && opt != "-s" => {
-                return self.fail(&format!("{opt}: unknown option"), 1);
+            if !a.starts_with(['-', '+']) || a.len() < 2 {
+                break;
             }
-            _ => {
-                let mut text = Vec::new();
-                if let Err(e) = stdin.read_to_end(&mut text) {
-                    return self.fail(&format!("read error: {e}"), 1);
+            for c in a.chars().skip(1) {
+                match c {
+                    'c' => command = true,
+                    's' => from_stdin = true,
+                    'e' => sub.errexit = a.starts_with('-'),
+                    'x' | 'u' | 'v' | 'f' => {}
+                    other => return self.fail(&format!("-{other}: unknown option"), 1),
                 }
-                sub.run_text(&String::from_utf8_lossy(&text), &mut std::io::empty())
             }
+            i += 1;
+        }
+        let out = if command {
+            let Some(script) = argv.get(i) else {
+                return self.fail("-c: option requires an argument", 1);
+            };
+            sub.arg0 = argv.get(i + 1).unwrap_or(&argv[0]).clone();
+            sub.args = argv.get(i + 2..).unwrap_or_default().to_vec();
+            sub.run_text(script, stdin)
+        } else if let Some(file) = argv.get(i).filter(|_| !from_stdin) {
+            sub.arg0 = file.clone();
+            sub.args = argv[i + 1..].to_vec();
+            sub.run_script_file(file, stdin, true)
+        } else {
+            sub.args = argv.get(i..).unwrap_or_default().to_vec();
+            let mut text = Vec::new();
+            if let Err(e) = stdin.read_to_end(&mut text) {
+                return self.fail(&format!("read error: {e}"), 1);
+            }
+            sub.run_text(&String::from_utf8_lossy(&text), &mut std::io::empty())
         };
         self.status = sub.status;
         self.disconnect |= sub.disconnect;
@@ -86,6 +107,8 @@ impl Shell<'_> {
             || (!head.starts_with(b"#!") && !head.starts_with(b"\x7fELF"))
         {
             let mut sub = self.subshell();
+            sub.arg0 = name.clone();
+            sub.args = argv[1..].to_vec();
             let out = sub.run_script_file(&path, stdin, true);
             self.status = sub.status;
             self.disconnect |= sub.disconnect;

@@ -1,5 +1,6 @@
-//! Word expansion (variables, `$(…)`, field splitting, globbing) and redirections
-//! (`>`, `>>`, `<`, `N>&M`, `/dev/null`) for the simulated shell.
+//! Word expansion (variables, `$(…)`, field splitting, globbing; `${…}` operators and
+//! `$((…))` are in [`super::param`]) and redirections (`>`, `>>`, `<`, `N>&M`,
+//! `/dev/null`) for the simulated shell.
 //!
 //! Redirection files are opened (created or truncated) before the command runs, as mksh
 //! does, and filled when it finishes; only the shell user's writable trees accept them.
@@ -87,20 +88,27 @@ fn glob_escape(s: &str) -> String {
 }
 
 impl Shell<'_> {
-    /// The value of `$name`.
-    pub fn var(&self, name: &str) -> String {
-        match name {
+    /// The value of `$name`, `None` when it is not set.
+    pub fn lookup(&self, name: &str) -> Option<String> {
+        Some(match name {
             "?" => self.status().to_string(),
             "$" => self.pid.to_string(),
-            "#" => "0".into(),
-            "0" => "/system/bin/sh".into(),
-            "!" => self
-                .last_background
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            n if n.chars().all(|c| c.is_ascii_digit()) => String::new(),
-            n => self.vars.get(n).cloned().unwrap_or_default(),
-        }
+            "#" => self.args.len().to_string(),
+            "0" => self.arg0.clone(),
+            "@" | "*" => self.args.join(" "),
+            "-" => if self.errexit { "e" } else { "" }.to_string(),
+            "!" => self.last_background?.to_string(),
+            n if n.chars().all(|c| c.is_ascii_digit()) => {
+                let i: usize = n.parse().ok()?;
+                self.args.get(i.checked_sub(1)?)?.clone()
+            }
+            n => self.vars.get(n)?.clone(),
+        })
+    }
+
+    /// The value of `$name` (empty when unset).
+    pub fn var(&self, name: &str) -> String {
+        self.lookup(name).unwrap_or_default()
     }
 
     fn seg_value(&mut self, seg: &Seg) -> String {
@@ -109,12 +117,21 @@ impl Shell<'_> {
             Seg::Cmd { script, .. } => {
                 let mut sub = self.subshell();
                 let out = sub.run_text(script, &mut std::io::empty());
+                self.subst_status = Some(sub.status());
+                self.disconnect |= sub.disconnected();
                 self.pending.push(2, &out.bytes_of(2));
                 let mut text = String::from_utf8_lossy(&out.bytes_of(1)).into_owned();
                 while text.ends_with('\n') {
                     text.pop();
                 }
                 text
+            }
+            Seg::Param { name, op, arg, .. } => self.param(name, *op, arg),
+            Seg::Arith { expr, .. } => self.arith(expr),
+            Seg::BadSubst(text) => {
+                self.expand_error
+                    .get_or_insert_with(|| format!("{text}: bad substitution"));
+                String::new()
             }
             Seg::Lit(t) | Seg::Quoted(t) => t.clone(),
         }
@@ -125,21 +142,45 @@ impl Shell<'_> {
     pub fn expand_fields(&mut self, word: &Word) -> Vec<String> {
         let mut fields = Vec::new();
         let mut cur = Field::default();
+        let quoted_at = word
+            .0
+            .iter()
+            .any(|s| matches!(s, Seg::Var { name, quoted: true } if name == "@"));
         for seg in &word.0 {
             match seg {
+                // `"$@"`: one field per parameter, none at all without parameters.
+                Seg::Quoted(t) if quoted_at && t.is_empty() => {}
+                Seg::Var { name, quoted: true } if name == "@" => {
+                    for (i, a) in self.args.clone().into_iter().enumerate() {
+                        if i > 0 {
+                            fields.extend(self.finish(std::mem::take(&mut cur)));
+                        }
+                        cur.pattern.push_str(&glob_escape(&a));
+                        cur.text.push_str(&a);
+                        cur.started = true;
+                    }
+                }
                 Seg::Lit(t) => {
                     cur.globby |= t.contains(['*', '?', '[']);
                     cur.text.push_str(t);
                     cur.pattern.push_str(t);
                     cur.started = true;
                 }
-                Seg::Quoted(_) | Seg::Var { quoted: true, .. } | Seg::Cmd { quoted: true, .. } => {
+                Seg::Quoted(_)
+                | Seg::Var { quoted: true, .. }
+                | Seg::Cmd { quoted: true, .. }
+                | Seg::Param { quoted: true, .. }
+                | Seg::Arith { quoted: true, .. } => {
                     let v = self.seg_value(seg);
                     cur.pattern.push_str(&glob_escape(&v));
                     cur.text.push_str(&v);
                     cur.started = true;
                 }
-                Seg::Var { .. } | Seg::Cmd { .. } => {
+                Seg::Var { .. }
+                | Seg::Cmd { .. }
+                | Seg::Param { .. }
+                | Seg::Arith { .. }
+                | Seg::BadSubst(_) => {
                     let v = self.seg_value(seg);
                     if v.is_empty() {
                         continue;
@@ -173,6 +214,23 @@ impl Shell<'_> {
         for seg in &word.0 {
             let v = self.seg_value(seg);
             s.push_str(&v);
+        }
+        s
+    }
+
+    /// Expands a word into a glob pattern: quoted parts match literally (`case`,
+    /// `${x#pattern}`).
+    pub fn pattern(&mut self, word: &Word) -> String {
+        let mut s = String::new();
+        for seg in &word.0 {
+            let v = self.seg_value(seg);
+            match seg {
+                Seg::Lit(_)
+                | Seg::Var { quoted: false, .. }
+                | Seg::Cmd { quoted: false, .. }
+                | Seg::Param { quoted: false, .. } => s.push_str(&v),
+                _ => s.push_str(&glob_escape(&v)),
+            }
         }
         s
     }
@@ -327,36 +385,94 @@ pub fn resolve(cwd: &str, path: &str) -> String {
         .unwrap_or(joined)
 }
 
-fn glob_match(p: &[char], s: &[char]) -> bool {
-    match p.first() {
-        None => s.is_empty(),
-        // Runs of stars collapse, which keeps hostile patterns from going exponential.
-        Some('*') if p.get(1) == Some(&'*') => glob_match(&p[1..], s),
-        Some('*') => (0..=s.len()).any(|i| glob_match(&p[1..], &s[i..])),
-        Some('?') => !s.is_empty() && glob_match(&p[1..], &s[1..]),
-        Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && glob_match(&p[2..], &s[1..]),
-        Some('[') => match p.iter().position(|&c| c == ']') {
-            Some(end) if end > 1 && !s.is_empty() => {
-                let set = &p[1..end];
-                let (neg, set) = match set.first() {
-                    Some('!' | '^') => (true, &set[1..]),
-                    _ => (false, set),
-                };
-                let mut hit = false;
-                let mut i = 0;
-                while i < set.len() {
-                    if i + 2 < set.len() && set[i + 1] == '-' {
-                        hit |= set[i] <= s[0] && s[0] <= set[i + 2];
-                        i += 3;
-                    } else {
-                        hit |= set[i] == s[0];
-                        i += 1;
-                    }
-                }
-                hit != neg && glob_match(&p[end + 1..], &s[1..])
+/// One element of a glob pattern.
+enum GlobItem {
+    Star,
+    Any,
+    Char(char),
+    /// A bracket expression: ranges, negated.
+    Set(Vec<(char, char)>, bool),
+}
+
+fn glob_items(p: &[char]) -> Vec<GlobItem> {
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            '*' => items.push(GlobItem::Star),
+            '?' => items.push(GlobItem::Any),
+            '\\' if i + 1 < p.len() => {
+                i += 1;
+                items.push(GlobItem::Char(p[i]));
             }
-            _ => s.first() == Some(&'[') && glob_match(&p[1..], &s[1..]),
-        },
-        Some(c) => s.first() == Some(c) && glob_match(&p[1..], &s[1..]),
+            '[' => match p[i + 1..].iter().skip(1).position(|&c| c == ']') {
+                Some(off) => {
+                    let end = i + 2 + off;
+                    let mut set = &p[i + 1..end];
+                    let neg = matches!(set.first(), Some('!' | '^'));
+                    if neg {
+                        set = &set[1..];
+                    }
+                    let mut ranges = Vec::new();
+                    let mut j = 0;
+                    while j < set.len() {
+                        if j + 2 < set.len() && set[j + 1] == '-' {
+                            ranges.push((set[j], set[j + 2]));
+                            j += 3;
+                        } else {
+                            ranges.push((set[j], set[j]));
+                            j += 1;
+                        }
+                    }
+                    items.push(GlobItem::Set(ranges, neg));
+                    i = end;
+                }
+                None => items.push(GlobItem::Char('[')),
+            },
+            c => items.push(GlobItem::Char(c)),
+        }
+        i += 1;
     }
+    items
+}
+
+/// Whether `text` matches glob `pattern` (`*`, `?`, `[…]`, `\` escapes): linear
+/// backtracking over the last `*`, so no pattern is exponential.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let s: Vec<char> = text.chars().collect();
+    glob_match(&p, &s)
+}
+
+fn glob_match(p: &[char], s: &[char]) -> bool {
+    let items = glob_items(p);
+    let one = |item: &GlobItem, c: char| match item {
+        GlobItem::Any => true,
+        GlobItem::Char(x) => *x == c,
+        GlobItem::Set(ranges, neg) => ranges.iter().any(|(lo, hi)| *lo <= c && c <= *hi) != *neg,
+        GlobItem::Star => false,
+    };
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match items.get(pi) {
+            Some(GlobItem::Star) => {
+                star = Some((pi, si));
+                pi += 1;
+            }
+            Some(item) if one(item, s[si]) => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((sp, ss)) => {
+                    pi = sp + 1;
+                    si = ss + 1;
+                    star = Some((sp, ss + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    items[pi..].iter().all(|i| matches!(i, GlobItem::Star))
 }

@@ -1,6 +1,7 @@
 //! The shell's lexer: a command line into words, operators and redirections, with
-//! mksh's quoting rules (single quotes, double quotes, backslash escapes) and the
-//! expansions the simulator supports (`$?`, `$$`, `$NAME`, `${NAME}`, `$(…)`, backticks).
+//! mksh's quoting rules (single quotes, double quotes, backslash escapes). The `$`
+//! forms (`$NAME`, `${…}` with its operators, `$(…)`, `$((…))`, backticks) are read by
+//! [`super::dollar`].
 //!
 //! Works on `char`s, so any UTF-8 input is safe; errors are mksh's messages.
 
@@ -15,6 +16,36 @@ pub enum Seg {
     Var { name: String, quoted: bool },
     /// `$(…)` or backticks; `quoted` when inside double quotes.
     Cmd { script: String, quoted: bool },
+    /// `${NAME<op><word>}` and `${#NAME}`.
+    Param {
+        name: String,
+        op: ParamOp,
+        arg: Word,
+        quoted: bool,
+    },
+    /// `$((expression))`.
+    Arith { expr: String, quoted: bool },
+    /// A `${…}` mksh cannot make sense of: "bad substitution" when expanded.
+    BadSubst(String),
+}
+
+/// The operator of a `${…}` expansion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamOp {
+    /// `${#NAME}`.
+    Length,
+    /// `${NAME-w}`, `${NAME:-w}` (`colon`: also when empty).
+    Default { colon: bool },
+    /// `${NAME=w}`, `${NAME:=w}`.
+    Assign { colon: bool },
+    /// `${NAME+w}`, `${NAME:+w}`.
+    Alternative { colon: bool },
+    /// `${NAME?w}`, `${NAME:?w}`.
+    Error { colon: bool },
+    /// `${NAME#p}`, `${NAME##p}` (`longest`).
+    TrimPrefix { longest: bool },
+    /// `${NAME%p}`, `${NAME%%p}`.
+    TrimSuffix { longest: bool },
 }
 
 /// A shell word before expansion.
@@ -61,6 +92,8 @@ pub enum Op {
     LParen,
     RParen,
     Newline,
+    /// `;;` (ends a `case` arm).
+    DSemi,
 }
 
 impl Op {
@@ -75,6 +108,7 @@ impl Op {
             Op::LParen => "(",
             Op::RParen => ")",
             Op::Newline => "newline",
+            Op::DSemi => ";;",
         }
     }
 }
@@ -121,9 +155,9 @@ pub enum LexError {
     UnexpectedEof,
 }
 
-struct Lexer {
-    chars: Vec<char>,
-    pos: usize,
+pub(super) struct Lexer {
+    pub(super) chars: Vec<char>,
+    pub(super) pos: usize,
 }
 
 /// Splits a command line into tokens.
@@ -161,6 +195,7 @@ pub fn lex(line: &str) -> Result<Vec<Token>, LexError> {
                 flush(&mut word, &mut in_word, &mut tokens);
                 let next = lx.chars.get(lx.pos + 1).copied();
                 let (op, len) = match (c, next) {
+                    (';', Some(';')) => (Op::DSemi, 2),
                     (';', _) => (Op::Semi, 1),
                     ('&', Some('&')) => (Op::And, 2),
                     ('&', _) => (Op::Amp, 1),
@@ -219,7 +254,7 @@ pub fn lex(line: &str) -> Result<Vec<Token>, LexError> {
     Ok(tokens)
 }
 
-fn push_lit(word: &mut Word, c: char, quoted: bool) {
+pub(super) fn push_lit(word: &mut Word, c: char, quoted: bool) {
     match (word.0.last_mut(), quoted) {
         (Some(Seg::Lit(s)), false) | (Some(Seg::Quoted(s)), true) => s.push(c),
         (_, false) => word.0.push(Seg::Lit(c.to_string())),
@@ -228,12 +263,12 @@ fn push_lit(word: &mut Word, c: char, quoted: bool) {
 }
 
 impl Lexer {
-    fn peek(&self) -> Option<char> {
+    pub(super) fn peek(&self) -> Option<char> {
         self.chars.get(self.pos).copied()
     }
 
     /// Reads one piece of a word starting at a non-separator character.
-    fn word_piece(&mut self, word: &mut Word) -> Result<(), LexError> {
+    pub(super) fn word_piece(&mut self, word: &mut Word) -> Result<(), LexError> {
         let Some(c) = self.peek() else { return Ok(()) };
         self.pos += 1;
         match c {
@@ -309,107 +344,5 @@ impl Lexer {
             other => push_lit(word, other, false),
         }
         Ok(())
-    }
-
-    fn dollar(&mut self, word: &mut Word, quoted: bool) -> Result<(), LexError> {
-        match self.peek() {
-            Some(c @ ('?' | '$' | '#' | '!' | '0'..='9')) => {
-                self.pos += 1;
-                word.0.push(Seg::Var {
-                    name: c.to_string(),
-                    quoted,
-                });
-            }
-            Some('{') => {
-                let start = self.pos + 1;
-                let end = self.chars[start..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .ok_or(LexError::UnexpectedEof)?;
-                let name: String = self.chars[start..start + end].iter().collect();
-                self.pos = start + end + 1;
-                word.0.push(Seg::Var { name, quoted });
-            }
-            Some('(') => {
-                self.pos += 1;
-                let script = self.paren_script()?;
-                word.0.push(Seg::Cmd { script, quoted });
-            }
-            Some(c) if c.is_ascii_alphabetic() || c == '_' => {
-                let start = self.pos;
-                while self
-                    .peek()
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-                {
-                    self.pos += 1;
-                }
-                let name = self.chars[start..self.pos].iter().collect();
-                word.0.push(Seg::Var { name, quoted });
-            }
-            _ => push_lit(word, '$', quoted),
-        }
-        Ok(())
-    }
-
-    /// The text of `$( … )` up to its matching `)`, respecting quotes.
-    fn paren_script(&mut self) -> Result<String, LexError> {
-        let start = self.pos;
-        let mut depth = 1;
-        while let Some(c) = self.peek() {
-            self.pos += 1;
-            match c {
-                '\\' => self.pos += 1,
-                '\'' => {
-                    while self.peek().is_some_and(|c| c != '\'') {
-                        self.pos += 1;
-                    }
-                    if self.peek().is_none() {
-                        return Err(LexError::NoClosingQuote);
-                    }
-                    self.pos += 1;
-                }
-                '"' => {
-                    while let Some(c) = self.peek() {
-                        self.pos += 1;
-                        if c == '\\' {
-                            self.pos += 1;
-                        } else if c == '"' {
-                            break;
-                        }
-                    }
-                }
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        let end = self.pos - 1;
-                        return Ok(self.chars[start..end].iter().collect());
-                    }
-                }
-                _ => {}
-            }
-        }
-        Err(LexError::UnexpectedEof)
-    }
-
-    fn backtick(&mut self) -> Result<String, LexError> {
-        let mut s = String::new();
-        loop {
-            match self.peek() {
-                None => return Err(LexError::NoClosingQuote),
-                Some('`') => {
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                Some('\\') if matches!(self.chars.get(self.pos + 1), Some('`' | '\\' | '$')) => {
-                    s.push(self.chars[self.pos + 1]);
-                    self.pos += 2;
-                }
-                Some(c) => {
-                    s.push(c);
-                    self.pos += 1;
-                }
-            }
-        }
     }
 }

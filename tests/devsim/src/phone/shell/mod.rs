@@ -1,18 +1,27 @@
 //! The phone's shell: a small mksh, as far as adb users and the agent use it.
 //!
-//! - [`lexer`]: quoting, escapes and expansions into tokens;
-//! - [`parse`]: lists, `&&`/`||`, pipelines, subshells, simple commands;
-//! - [`expand`]: words into fields (variables, `$(…)`, globbing) and redirections;
-//! - [`run`]: execution, builtins, faults and latency;
+//! - [`lexer`], [`dollar`]: quoting, escapes and expansions into tokens;
+//! - [`parse`], [`compound`]: lists, `&&`/`||`, pipelines, subshells, simple commands,
+//!   `if`/`for`/`while`/`until`/`case`/`{ }`;
+//! - [`expand`], [`param`], [`arith`]: words into fields (variables, `${…}` operators,
+//!   `$(…)`, `$((…))`, globbing) and redirections;
+//! - [`run`], [`control`], [`builtins`]: execution, compound commands and the loop
+//!   budget, builtins, faults and latency;
 //! - [`exec`]: `sh`, scripts and pushed programs (foreground and background).
 //!
 //! Output is kept as ordered chunks tagged with their descriptor, so redirections such
 //! as `2>&1` and `>/dev/null` route exactly, and the transport can rebuild the merged
 //! stream a `shell:` (v1) session shows.
 
+pub mod arith;
+pub mod builtins;
+pub mod compound;
+pub mod control;
+pub mod dollar;
 pub mod exec;
 pub mod expand;
 pub mod lexer;
+pub mod param;
 pub mod parse;
 pub mod run;
 

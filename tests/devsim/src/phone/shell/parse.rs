@@ -1,11 +1,14 @@
 //! The shell's parser: tokens into lists (`;`, newline, `&`), and-or chains (`&&`,
-//! `||`), pipelines (`|`, leading `!`), subshells `( … )` and simple commands with
-//! assignments and redirections.
+//! `||`), pipelines (`|`, leading `!`), subshells `( … )`, simple commands with
+//! assignments and redirections, and the compound commands of [`super::compound`]
+//! (`if`, `for`, `while`, `until`, `case`, `{ …; }`).
 //!
-//! Compound commands (`if`, `for`, `while`, `case`, functions, `{ …; }`) are not part of
-//! the simulated shell: they are reported as [`ParseError::Unsupported`].
+//! Reserved words count only where a command starts, as in mksh. Errors are mksh's:
+//! `syntax error: 'X' unexpected`, `syntax error: 'X' unmatched` (end of input inside
+//! a compound command), `syntax error: unexpected EOF`. Functions, `select`, `time` and
+//! `[[ … ]]` are not implemented ([`ParseError::Unsupported`]).
 
-use super::lexer::{Op, Redir, RedirKind, Token, Word};
+use super::lexer::{Op, Redir, RedirKind, Seg, Token, Word};
 
 /// A list of and-or chains.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,6 +42,36 @@ pub struct Pipeline {
 pub enum Command {
     Simple(Simple),
     Subshell(Script, Vec<Redir>),
+    Compound(Compound, Vec<Redir>),
+}
+
+/// The compound commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compound {
+    /// `{ list; }`.
+    Brace(Script),
+    /// `if c; then t; [elif c; then t;]… [else e;] fi`.
+    If {
+        branches: Vec<(Script, Script)>,
+        otherwise: Option<Script>,
+    },
+    /// `for NAME [in WORD…]; do body; done` (no `in`: the positional parameters).
+    For {
+        var: String,
+        words: Option<Vec<Word>>,
+        body: Script,
+    },
+    /// `while c; do body; done`, or `until` when `until`.
+    Loop {
+        until: bool,
+        cond: Script,
+        body: Script,
+    },
+    /// `case WORD in PATTERN[|PATTERN]…) list ;; … esac`.
+    Case {
+        word: Word,
+        arms: Vec<(Vec<Word>, Script)>,
+    },
 }
 
 /// `NAME=value … word … redirections`.
@@ -58,20 +91,24 @@ pub enum ParseError {
     Eof,
     #[error("syntax error: '{0}' unmatched")]
     Unmatched(String),
-    /// A compound command the simulated shell does not implement.
-    #[error("{0}: compound commands are not supported by the simulated shell")]
+    #[error("{0}: bad identifier")]
+    BadIdentifier(String),
+    /// A construct the simulated shell does not implement.
+    #[error("{0}: not supported by the simulated shell")]
     Unsupported(String),
 }
 
-const KEYWORDS: &[&str] = &[
+/// Words reserved at the start of a command.
+pub const RESERVED: &[&str] = &[
     "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
-    "function", "{", "}", "[[", "select", "time",
+    "in", "{", "}", "function", "select", "time", "[[",
 ];
 
-struct Parser {
-    tokens: Vec<Token>,
-    pos: usize,
-    depth: u32,
+pub(super) struct Parser {
+    pub(super) tokens: Vec<Token>,
+    pub(super) pos: usize,
+    /// Open constructs, innermost last (`(`, `if`, `for`, `{`, …) for "unmatched".
+    pub(super) open: Vec<&'static str>,
 }
 
 /// Parses a token stream.
@@ -79,16 +116,16 @@ pub fn parse(tokens: Vec<Token>) -> Result<Script, ParseError> {
     let mut p = Parser {
         tokens,
         pos: 0,
-        depth: 0,
+        open: Vec::new(),
     };
-    let script = p.list()?;
+    let script = p.list(&[])?;
     match p.peek() {
         None => Ok(script),
         Some(t) => Err(ParseError::Unexpected(describe(t))),
     }
 }
 
-fn describe(t: &Token) -> String {
+pub(super) fn describe(t: &Token) -> String {
     match t {
         Token::Op(op) => op.text().to_string(),
         Token::Word(w) => w.literal().unwrap_or_else(|| "word".into()),
@@ -102,31 +139,65 @@ fn describe(t: &Token) -> String {
     }
 }
 
+/// The reserved word a token is, when it is an unquoted literal one.
+pub(super) fn reserved(t: &Token) -> Option<&'static str> {
+    let Token::Word(w) = t else { return None };
+    if !w.0.iter().all(|s| matches!(s, Seg::Lit(_))) {
+        return None;
+    }
+    let text = w.literal()?;
+    RESERVED.iter().find(|r| **r == text).copied()
+}
+
 impl Parser {
-    fn peek(&self) -> Option<&Token> {
+    pub(super) fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.pos)
     }
 
-    fn peek_op(&self) -> Option<Op> {
+    pub(super) fn peek_op(&self) -> Option<Op> {
         match self.peek() {
             Some(Token::Op(op)) => Some(*op),
             _ => None,
         }
     }
 
-    fn skip_newlines(&mut self) {
+    pub(super) fn peek_reserved(&self) -> Option<&'static str> {
+        self.peek().and_then(reserved)
+    }
+
+    pub(super) fn skip_newlines(&mut self) {
         while self.peek_op() == Some(Op::Newline) {
             self.pos += 1;
         }
     }
 
-    fn list(&mut self) -> Result<Script, ParseError> {
+    /// The error for running out of tokens: the innermost open construct is unmatched.
+    pub(super) fn eof(&self) -> ParseError {
+        match self.open.last() {
+            Some(open) => ParseError::Unmatched((*open).to_string()),
+            None => ParseError::Eof,
+        }
+    }
+
+    /// The error for the current token (or the end).
+    pub(super) fn unexpected(&self) -> ParseError {
+        match self.peek() {
+            Some(t) => ParseError::Unexpected(describe(t)),
+            None => self.eof(),
+        }
+    }
+
+    /// A list, up to the end, a `)` or `;;` of an enclosing construct, or one of the
+    /// reserved words in `stops` at a command start.
+    pub(super) fn list(&mut self, stops: &[&str]) -> Result<Script, ParseError> {
         let mut items = Vec::new();
         loop {
             self.skip_newlines();
             match self.peek() {
                 None => break,
-                Some(Token::Op(Op::RParen)) if self.depth > 0 => break,
+                Some(Token::Op(Op::RParen)) if self.open.contains(&"(") => break,
+                Some(Token::Op(Op::DSemi)) if self.open.contains(&"case") => break,
+                Some(t) if reserved(t).is_some_and(|r| stops.contains(&r)) => break,
                 _ => {}
             }
             let chain = self.and_or()?;
@@ -140,12 +211,29 @@ impl Parser {
                     false
                 }
                 None => false,
-                Some(Op::RParen) if self.depth > 0 => false,
+                Some(Op::RParen) if self.open.contains(&"(") => false,
+                Some(Op::DSemi) if self.open.contains(&"case") => false,
                 Some(op) => return Err(ParseError::Unexpected(op.text().into())),
             };
+            let separated =
+                matches!(self.tokens.get(self.pos.wrapping_sub(1)), Some(Token::Op(_)));
             items.push(Item { chain, background });
+            // After a compound command without a separator the enclosing construct
+            // decides (`fi done` is fine, `fi echo` is not).
+            if !separated {
+                break;
+            }
         }
         Ok(Script { items })
+    }
+
+    /// A list that must not be empty (the bodies of compound commands).
+    pub(super) fn nonempty_list(&mut self, stops: &[&str]) -> Result<Script, ParseError> {
+        let list = self.list(stops)?;
+        if list.items.is_empty() {
+            return Err(self.unexpected());
+        }
+        Ok(list)
     }
 
     fn and_or(&mut self) -> Result<AndOr, ParseError> {
@@ -176,33 +264,44 @@ impl Parser {
 
     fn command(&mut self) -> Result<Command, ParseError> {
         match self.peek() {
-            None => Err(ParseError::Eof),
+            None => Err(self.eof()),
             Some(Token::Op(Op::LParen)) => {
                 self.pos += 1;
-                self.depth += 1;
-                let inner = self.list()?;
-                self.depth -= 1;
+                self.open.push("(");
+                let inner = self.list(&[])?;
                 if self.peek_op() != Some(Op::RParen) {
-                    return Err(ParseError::Unmatched("(".into()));
+                    return Err(match self.peek() {
+                        None => self.eof(),
+                        Some(_) => self.unexpected(),
+                    });
                 }
+                self.open.pop();
                 self.pos += 1;
                 if inner.items.is_empty() {
                     return Err(ParseError::Unexpected(")".into()));
                 }
-                let mut redirs = Vec::new();
-                while let Some(Token::Redir { .. }) = self.peek() {
-                    redirs.push(self.redir()?);
-                }
+                let redirs = self.redirs()?;
                 Ok(Command::Subshell(inner, redirs))
             }
             Some(Token::Op(op)) => Err(ParseError::Unexpected(op.text().into())),
-            Some(_) => self.simple().map(Command::Simple),
+            Some(t) => match reserved(t) {
+                Some(kw) => self.compound(kw),
+                None => self.simple().map(Command::Simple),
+            },
         }
+    }
+
+    pub(super) fn redirs(&mut self) -> Result<Vec<Redir>, ParseError> {
+        let mut redirs = Vec::new();
+        while let Some(Token::Redir { .. }) = self.peek() {
+            redirs.push(self.redir()?);
+        }
+        Ok(redirs)
     }
 
     fn redir(&mut self) -> Result<Redir, ParseError> {
         let Some(Token::Redir { fd, kind }) = self.peek().cloned() else {
-            return Err(ParseError::Eof);
+            return Err(self.eof());
         };
         self.pos += 1;
         match self.peek().cloned() {
@@ -211,7 +310,7 @@ impl Parser {
                 Ok(Redir { fd, kind, target })
             }
             Some(t) => Err(ParseError::Unexpected(describe(&t))),
-            None => Err(ParseError::Eof),
+            None => Err(self.eof()),
         }
     }
 
@@ -225,19 +324,12 @@ impl Parser {
                 }
                 Some(Token::Word(w)) => {
                     let w = w.clone();
-                    if cmd.words.is_empty() {
-                        if let Some(name) = w.assignment_name() {
-                            cmd.assigns.push((name, w));
-                            self.pos += 1;
-                            continue;
-                        }
-                        let unquoted = w.0.iter().all(|s| matches!(s, super::lexer::Seg::Lit(_)));
-                        if let Some(kw) = w
-                            .literal()
-                            .filter(|l| unquoted && KEYWORDS.contains(&l.as_str()))
-                        {
-                            return Err(ParseError::Unsupported(kw));
-                        }
+                    if cmd.words.is_empty()
+                        && let Some(name) = w.assignment_name()
+                    {
+                        cmd.assigns.push((name, w));
+                        self.pos += 1;
+                        continue;
                     }
                     cmd.words.push(w);
                     self.pos += 1;
@@ -246,10 +338,7 @@ impl Parser {
             }
         }
         if cmd.words.is_empty() && cmd.assigns.is_empty() && cmd.redirs.is_empty() {
-            return match self.peek() {
-                Some(t) => Err(ParseError::Unexpected(describe(t))),
-                None => Err(ParseError::Eof),
-            };
+            return Err(self.unexpected());
         }
         Ok(cmd)
     }

@@ -1,6 +1,6 @@
-//! Executes parsed shell scripts: lists, `&&`/`||`, pipelines, subshells, builtins
-//! (`exit`, `cd`, `export`, `unset`, `sh`, `nohup`, `setsid`, `exec`, `.`), the Android
-//! and toybox commands of `phone::cmd`, `#!/system/bin/sh` scripts and pushed programs
+//! Executes parsed shell scripts: lists, `&&`/`||`, pipelines, subshells, compound
+//! commands ([`super::control`]), builtins ([`super::builtins`]), the Android and
+//! toybox commands of `phone::cmd`, `#!/system/bin/sh` scripts and pushed programs
 //! (host processes, see `phone::process`).
 //!
 //! Before each simple command the phone's fault rules are consulted and its latency is
@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use super::Output;
 use super::expand::Redirections;
@@ -16,8 +18,15 @@ use super::parse::{self, AndOr, Command, Pipeline, Script, Simple};
 use crate::faults::FaultAction;
 use crate::phone::{Phone, cmd};
 
-/// How deep `sh -c` and `$(…)` may nest.
+/// How deep `sh -c`, `eval` and `$(…)` may nest.
 const MAX_DEPTH: u32 = 24;
+
+/// A pending `break N` / `continue N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Break(u32),
+    Continue(u32),
+}
 
 /// One shell process.
 pub struct Shell<'p> {
@@ -29,8 +38,24 @@ pub struct Shell<'p> {
     /// Stderr of command substitutions, added to the command that used them.
     pub(super) pending: Output,
     pub(super) status: u8,
+    /// `$0` and the positional parameters.
+    pub(super) arg0: String,
+    pub(super) args: Vec<String>,
+    pub(super) flow: Option<Flow>,
+    /// Loops enclosing the running command (for `break`/`continue`).
+    pub(super) loops: u32,
+    /// `set -e`.
+    pub(super) errexit: bool,
+    /// Inside an `if`/`while`/`until` condition (where `set -e` does not apply).
+    pub(super) conditions: u32,
+    /// Status of the last command substitution of the command being expanded.
+    pub(super) subst_status: Option<u8>,
+    /// A fatal expansion error (`bad substitution`, arithmetic errors, `${x?}`).
+    pub(super) expand_error: Option<String>,
+    /// Loop iterations used by this shell and every shell it started.
+    pub(super) budget: Arc<AtomicU64>,
     depth: u32,
-    exited: bool,
+    pub(super) exited: bool,
     pub(super) disconnect: bool,
 }
 
@@ -59,13 +84,23 @@ impl<'p> Shell<'p> {
             last_background: None,
             pending: Output::default(),
             status: 0,
+            arg0: "/system/bin/sh".into(),
+            args: Vec::new(),
+            flow: None,
+            loops: 0,
+            errexit: false,
+            conditions: 0,
+            subst_status: None,
+            expand_error: None,
+            budget: Arc::new(AtomicU64::new(0)),
             depth: 0,
             exited: false,
             disconnect: false,
         }
     }
 
-    /// A child shell (`sh -c`, `( … )`, `$(…)`): same variables and directory.
+    /// A child shell (`sh -c`, `( … )`, `$(…)`): same variables, parameters and
+    /// directory, sharing the loop budget.
     pub fn subshell(&self) -> Shell<'p> {
         Shell {
             phone: self.phone,
@@ -75,6 +110,15 @@ impl<'p> Shell<'p> {
             last_background: None,
             pending: Output::default(),
             status: self.status,
+            arg0: self.arg0.clone(),
+            args: self.args.clone(),
+            flow: None,
+            loops: 0,
+            errexit: self.errexit,
+            conditions: 0,
+            subst_status: None,
+            expand_error: None,
+            budget: Arc::clone(&self.budget),
             depth: self.depth + 1,
             exited: false,
             disconnect: false,
@@ -91,8 +135,9 @@ impl<'p> Shell<'p> {
         self.disconnect
     }
 
-    fn stopped(&self) -> bool {
-        self.exited || self.disconnect
+    /// True when nothing more may run in this list (exit, disconnect, break/continue).
+    pub(super) fn stopped(&self) -> bool {
+        self.exited || self.disconnect || self.flow.is_some()
     }
 
     /// Lexes, parses and runs a script.
@@ -125,7 +170,7 @@ impl<'p> Shell<'p> {
         out
     }
 
-    fn script(&mut self, script: &Script, stdin: &mut dyn Read) -> Output {
+    pub(super) fn script(&mut self, script: &Script, stdin: &mut dyn Read) -> Output {
         let mut out = Output::default();
         for item in &script.items {
             if self.stopped() {
@@ -142,17 +187,24 @@ impl<'p> Shell<'p> {
     fn chain(&mut self, chain: &AndOr, stdin: &mut dyn Read, background: bool) -> Output {
         let single = chain.rest.is_empty();
         let mut out = self.pipeline(&chain.first, stdin, background && single);
+        let mut last = &chain.first;
         for (op, pipeline) in &chain.rest {
             if self.stopped() {
-                break;
+                return out;
             }
             let run = match op {
                 Op::And => self.status == 0,
                 _ => self.status != 0,
             };
-            if run {
-                out.extend(self.pipeline(pipeline, stdin, false));
+            if !run {
+                return out;
             }
+            out.extend(self.pipeline(pipeline, stdin, false));
+            last = pipeline;
+        }
+        // `set -e`: a failing last command of a list outside conditions ends the shell.
+        if self.errexit && self.conditions == 0 && self.status != 0 && !last.negate {
+            self.exited = true;
         }
         out
     }
@@ -162,7 +214,7 @@ impl<'p> Shell<'p> {
         let last = p.commands.len().saturating_sub(1);
         let mut carried: Option<Vec<u8>> = None;
         for (i, command) in p.commands.iter().enumerate() {
-            if self.stopped() {
+            if self.exited || self.disconnect {
                 break;
             }
             let produced = match carried.take() {
@@ -192,9 +244,25 @@ impl<'p> Shell<'p> {
                     Err(msg) => return self.fail(&msg, 1),
                 };
                 let mut sub = self.subshell();
-                let produced = sub.script(script, stdin);
+                let produced = match r.stdin.take() {
+                    Some(data) => sub.script(script, &mut Cursor::new(data)),
+                    None => sub.script(script, stdin),
+                };
                 self.status = sub.status;
                 self.disconnect |= sub.disconnect;
+                let routed = r.route(produced);
+                self.flush_files(&r);
+                routed
+            }
+            Command::Compound(compound, redirs) => {
+                let mut r = match self.open_redirections(redirs) {
+                    Ok(r) => r,
+                    Err(msg) => return self.fail(&msg, 1),
+                };
+                let produced = match r.stdin.take() {
+                    Some(data) => self.compound(compound, &mut Cursor::new(data)),
+                    None => self.compound(compound, stdin),
+                };
                 let routed = r.route(produced);
                 self.flush_files(&r);
                 routed
@@ -209,21 +277,60 @@ impl<'p> Shell<'p> {
         out
     }
 
-    fn simple(&mut self, simple: &Simple, stdin: &mut dyn Read, background: bool) -> Output {
-        let mut argv = Vec::new();
-        for w in &simple.words {
-            argv.extend(self.expand_fields(w));
+    /// Reports a fatal expansion error: the command does not run and the shell exits.
+    pub(super) fn take_expand_error(&mut self, out: &mut Output) -> bool {
+        match self.expand_error.take() {
+            Some(msg) => {
+                out.extend(std::mem::take(&mut self.pending));
+                out.extend(self.fail(&msg, 1));
+                self.exited = true;
+                true
+            }
+            None => false,
         }
+    }
+
+    fn simple(&mut self, simple: &Simple, stdin: &mut dyn Read, background: bool) -> Output {
+        self.subst_status = None;
+        let declaration = simple
+            .words
+            .first()
+            .and_then(|w| w.literal())
+            .is_some_and(|w| matches!(w.as_str(), "export" | "readonly"));
+        let mut argv = Vec::new();
+        for (i, w) in simple.words.iter().enumerate() {
+            if declaration && i > 0 && w.assignment_name().is_some() {
+                argv.push(self.expand_single(w));
+            } else {
+                argv.extend(self.expand_fields(w));
+            }
+        }
+        // Assignments take effect left to right (`X=1 Y=$X`); in front of a command
+        // they only last for it.
         let mut env = Vec::new();
+        let mut saved = Vec::new();
         for (name, word) in &simple.assigns {
             let value = self.expand_single(word);
             let value = value
                 .split_once('=')
                 .map(|(_, v)| v.to_string())
                 .unwrap_or_default();
+            saved.push((name.clone(), self.vars.insert(name.clone(), value.clone())));
             env.push((name.clone(), value));
         }
-        let mut out = std::mem::take(&mut self.pending);
+        if !argv.is_empty() {
+            for (name, old) in saved.into_iter().rev() {
+                match old {
+                    Some(v) => self.vars.insert(name, v),
+                    None => self.vars.remove(&name),
+                };
+            }
+        }
+        let mut out = Output::default();
+        if self.take_expand_error(&mut out) {
+            return out;
+        }
+        out = std::mem::take(&mut self.pending);
         let mut r = match self.open_redirections(&simple.redirs) {
             Ok(r) => r,
             Err(msg) => {
@@ -232,8 +339,7 @@ impl<'p> Shell<'p> {
             }
         };
         if argv.is_empty() {
-            self.vars.extend(env);
-            self.status = 0;
+            self.status = self.subst_status.unwrap_or(0);
             return out;
         }
         let line = argv.join(" ");
@@ -282,83 +388,17 @@ impl<'p> Shell<'p> {
         let Some(name) = argv.first() else {
             return Output::default();
         };
-        let mut out = Output::default();
-        match name.as_str() {
-            "exit" => {
-                self.status = match argv.get(1) {
-                    None => self.status,
-                    Some(n) => match n.parse::<i64>() {
-                        Ok(n) => (n & 0xff) as u8,
-                        Err(_) => return self.fail(&format!("exit: {n}: bad number"), 1),
-                    },
-                };
-                self.exited = true;
-            }
-            "cd" => {
-                let target = argv.get(1).cloned().unwrap_or_else(|| "/".into());
-                let path = self.resolve(&target);
-                match self.phone.fs().stat(&path) {
-                    Ok(st) if st.is_dir() => {
-                        self.cwd = path;
-                        self.status = 0;
-                    }
-                    Ok(_) => return self.fail(&format!("cd: {target}: Not a directory"), 2),
-                    Err(e) => return self.fail(&format!("cd: {target}: {}", e.message()), 2),
-                }
-            }
-            "export" | "readonly" => {
-                for a in &argv[1..] {
-                    if let Some((k, v)) = a.split_once('=') {
-                        self.vars.insert(k.to_string(), v.to_string());
-                    }
-                }
-                self.status = 0;
-            }
-            "unset" => {
-                for a in &argv[1..] {
-                    self.vars.remove(a);
-                }
-                self.status = 0;
-            }
-            "sh" | "/system/bin/sh" | "/bin/sh" | "mksh" | "/system/bin/mksh" => {
-                return self.sh_builtin(argv, stdin);
-            }
-            "." | "source" => match argv.get(1) {
-                None => return self.fail(&format!("{name}: missing argument"), 1),
-                Some(file) => return self.run_script_file(file, stdin, false),
-            },
-            "nohup" | "setsid" => {
-                let rest: Vec<String> = argv[1..]
-                    .iter()
-                    .skip_while(|a| a.starts_with('-'))
-                    .cloned()
-                    .collect();
-                if rest.is_empty() {
-                    out.err(format!(
-                        "{name}: Needs 1 argument (see \"{name} --help\")\n"
-                    ));
-                    self.status = 1;
-                } else {
-                    return self.dispatch(&rest, env, r, stdin, background);
-                }
-            }
-            "exec" => {
-                let produced = self.dispatch(&argv[1..], env, r, stdin, background);
-                self.exited = true;
-                return produced;
-            }
-            _ => {
-                if let Some(handler) = cmd::lookup(name) {
-                    let mut ctx = cmd::Ctx::new(self.phone, stdin, &self.cwd);
-                    self.status = handler(&mut ctx, argv);
-                    return ctx.out;
-                }
-                if name.contains('/') {
-                    return self.exec_path(argv, env, r, stdin, background);
-                }
-                return self.fail(&format!("{name}: inaccessible or not found"), 127);
-            }
+        if let Some(out) = self.builtin(argv, env, r, stdin, background) {
+            return out;
         }
-        out
+        if let Some(handler) = cmd::lookup(name) {
+            let mut ctx = cmd::Ctx::new(self.phone, stdin, &self.cwd);
+            self.status = handler(&mut ctx, argv);
+            return ctx.out;
+        }
+        if name.contains('/') {
+            return self.exec_path(argv, env, r, stdin, background);
+        }
+        self.fail(&format!("{name}: inaccessible or not found"), 127)
     }
 }

@@ -2,13 +2,17 @@
 //! and many small cases per area, on Android 11 and 14.
 
 mod content;
+mod control;
 mod device;
 mod files;
 mod install;
 mod packages;
+mod planner;
 mod process;
+mod sed;
 mod settings;
 mod shell;
+mod tools;
 mod users;
 
 use std::sync::Arc;

@@ -1,0 +1,124 @@
+//! `corral-agent run`: the keeper (enforcing the applied profile, on its own timer, online
+//! or not) and the connection loop (one gateway session at a time, reconnecting with
+//! jittered exponential backoff) side by side until shutdown.
+//!
+//! Nothing here polls: the keeper sleeps until its next reconcile or event, the session
+//! until a frame, an outbox change, a heartbeat or the renewal is due, the loop until the
+//! backoff delay has passed.
+
+pub mod keeper;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::Instant;
+
+use crate::backoff::Backoff;
+use crate::outbox::{Outbox, OutboxError};
+use crate::renew::Renewal;
+use crate::session::{self, SessionContext};
+use crate::shell::{DEFAULT_SCRIPT_TIMEOUT, PhoneShell, ShellMaker};
+use crate::state::{StateDir, StateError};
+use keeper::{Keeper, KeeperError};
+
+/// How the agent runs.
+#[derive(Clone)]
+pub struct Options {
+    /// The state directory.
+    pub state: StateDir,
+    /// Makes the shell to the phone.
+    pub shell: ShellMaker,
+    /// Longest a script may run.
+    pub script_timeout: Duration,
+    /// The reconnect schedule.
+    pub backoff: Backoff,
+    /// The certificate renewal schedule.
+    pub renewal: Renewal,
+}
+
+impl Options {
+    /// Defaults for the state directory `state` and the shell `shell`.
+    pub fn new(state: StateDir, shell: ShellMaker) -> Self {
+        Options {
+            state,
+            shell,
+            script_timeout: DEFAULT_SCRIPT_TIMEOUT,
+            backoff: Backoff::default(),
+            renewal: Renewal::default(),
+        }
+    }
+}
+
+/// Why the agent cannot run at all (errors while running are logged and retried).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Keeper(#[from] KeeperError),
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run(opts: Options, mut shutdown: watch::Receiver<bool>) -> Result<(), RunError> {
+    if opts.state.finish_renewal()? {
+        tracing::info!("Finished a certificate renewal a restart interrupted.");
+    }
+    let config = opts.state.config()?;
+    let (outbox, recovery) = Outbox::open(&opts.state.outbox_dir())?;
+    if let Some((why, bytes)) = &recovery.torn {
+        tracing::warn!(reason = %why, bytes, "Dropped a torn last outbox record (never sent).");
+    }
+    tracing::info!(
+        pending = recovery.pending,
+        next_seq = outbox.next_seq(),
+        "Outbox open."
+    );
+    let outbox = Arc::new(Mutex::new(outbox));
+    let outbox_changed = Arc::new(Notify::new());
+    let shell = PhoneShell::new(opts.shell.clone(), opts.script_timeout);
+    let (keeper, status) = Keeper::new(
+        opts.state.clone(),
+        config.serial.clone(),
+        shell,
+        Arc::clone(&outbox),
+        Arc::clone(&outbox_changed),
+    )?;
+    let (events_tx, events_rx) = mpsc::channel(16);
+    let keeper_task = tokio::spawn(keeper.run(events_rx, shutdown.clone()));
+    let ctx = SessionContext {
+        config,
+        state: opts.state.clone(),
+        outbox,
+        outbox_changed,
+        events: events_tx,
+        status,
+        renewal: opts.renewal,
+    };
+    let mut attempt = 0;
+    loop {
+        let started = Instant::now();
+        let result = session::session(&ctx, &mut shutdown).await;
+        if *shutdown.borrow() {
+            break;
+        }
+        match &result {
+            Ok(()) => break,
+            Err(e) => tracing::warn!(error = %e, "Gateway session ended."),
+        }
+        let (wait, next) = opts
+            .backoff
+            .after(attempt, started.elapsed(), rand::random());
+        attempt = next;
+        tracing::info!(wait = ?wait, attempt, "Reconnecting later.");
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(ctx);
+    let _ = keeper_task.await;
+    Ok(())
+}
