@@ -18,6 +18,7 @@ pub mod backoff;
 pub mod cli;
 pub mod enforce;
 pub mod enroll;
+pub mod fuzz;
 pub mod metrics;
 pub mod observe;
 pub mod outbox;

@@ -24,30 +24,66 @@ async fn a_fresh_phone_gets_the_profile_and_a_second_reconcile_does_nothing() {
     let target = butcher_shop();
     let report = reconcile(&mut shell, &mut observer, &target).await;
     assert!(report.clean(), "{:?}", report.errors());
-    assert!(report.found.actions.iter().any(|a| matches!(a, Action::CreateWorkProfile { .. })));
+    assert!(
+        report
+            .found
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::CreateWorkProfile { .. }))
+    );
     let done: Vec<&str> = report.done.iter().map(|d| d.description.as_str()).collect();
-    assert!(done.contains(&"created the work profile \"Shop\""), "{done:?}");
-    assert!(done.contains(&"installed com.whatsapp.w4b in user 10"), "{done:?}");
-    assert!(done.contains(&"uninstalled com.whatsapp.w4b for user 0"), "{done:?}");
+    assert!(
+        done.contains(&"created the work profile \"Shop\""),
+        "{done:?}"
+    );
+    assert!(
+        done.contains(&"installed com.whatsapp.w4b in user 10"),
+        "{done:?}"
+    );
+    assert!(
+        done.contains(&"uninstalled com.whatsapp.w4b for user 0"),
+        "{done:?}"
+    );
 
     // Ask the phone itself.
-    assert!(p.sh("pm list users").contains("\tUserInfo{10:Shop:1030} running\n"), "{}", p.sh("pm list users"));
-    assert_eq!(p.sh("pm list packages --user 10 com.whatsapp.w4b"), "package:com.whatsapp.w4b\n");
+    assert!(
+        p.sh("pm list users")
+            .contains("\tUserInfo{10:Shop:1030} running\n"),
+        "{}",
+        p.sh("pm list users")
+    );
+    assert_eq!(
+        p.sh("pm list packages --user 10 com.whatsapp.w4b"),
+        "package:com.whatsapp.w4b\n"
+    );
     assert_eq!(p.sh("pm list packages --user 0 com.whatsapp.w4b"), "");
     assert_eq!(p.sh("pm list packages --user 10 com.android.chrome"), "");
     // System packages without a launcher icon are never touched.
-    assert_eq!(p.sh("pm list packages --user 10 com.android.providers.contacts"), "package:com.android.providers.contacts\n");
-    assert_eq!(p.sh("settings get --user 10 secure managed_profile_contact_remote_search"), "0\n");
-    assert_eq!(p.sh("settings get --user 10 secure cross_profile_calendar_enabled"), "0\n");
+    assert_eq!(
+        p.sh("pm list packages --user 10 com.android.providers.contacts"),
+        "package:com.android.providers.contacts\n"
+    );
+    assert_eq!(
+        p.sh("settings get --user 10 secure managed_profile_contact_remote_search"),
+        "0\n"
+    );
+    assert_eq!(
+        p.sh("settings get --user 10 secure cross_profile_calendar_enabled"),
+        "0\n"
+    );
     let backup = p.sh("bmgr --user 10 enabled");
     assert!(
-        backup == "Backup Manager currently disabled\n" || backup.contains("not activated for user 10"),
+        backup == "Backup Manager currently disabled\n"
+            || backup.contains("not activated for user 10"),
         "{backup}"
     );
     let book = contacts(&p);
     for c in target.allow.contacts() {
         assert!(book.contains(&format!("data1={}", c.name)), "{book}");
-        assert!(book.contains(&format!("data1={}", c.number.as_str())), "{book}");
+        assert!(
+            book.contains(&format!("data1={}", c.number.as_str())),
+            "{book}"
+        );
     }
 
     // Everything is in place: the next reconcile observes once and plans nothing.
@@ -56,7 +92,15 @@ async fn a_fresh_phone_gets_the_profile_and_a_second_reconcile_does_nothing() {
     assert_eq!(again.found.actions, vec![], "{:?}", again.found.actions);
     assert_eq!(again.round_trips, 1);
     // Only what no shell command can fix is left: the caller-id setting needs the admin app.
-    assert!(again.found.drift.iter().all(|d| matches!(d, Drift::NeedsProfileOwner { .. })), "{:?}", again.found.drift);
+    assert!(
+        again
+            .found
+            .drift
+            .iter()
+            .all(|d| matches!(d, Drift::NeedsProfileOwner { .. })),
+        "{:?}",
+        again.found.drift
+    );
     p.stop().await;
 }
 
@@ -90,14 +134,19 @@ async fn a_contact_added_by_hand_is_removed_and_reported() {
         .filter(|d| matches!(d, Drift::ForeignContacts { .. }))
         .collect();
     assert_eq!(foreign.len(), 1, "{:?}", report.found.drift);
-    assert!(matches!(foreign[0], Drift::ForeignContacts { removed: true, ids } if ids.len() == 1 && ids[0].0.to_string() == id));
+    assert!(
+        matches!(foreign[0], Drift::ForeignContacts { removed: true, ids } if ids.len() == 1 && ids[0].0.to_string() == id)
+    );
     assert!(!contacts(&p).contains("Private Person"), "{}", contacts(&p));
     // The drift report names the contact by id only, and says it was repaired.
     let items = reconcile::drift_items(&report);
     let text = serde_json::to_string(&items).unwrap();
     assert!(text.contains("\"drift\":\"foreign_contacts\""), "{text}");
     assert!(text.contains("\"repaired\":true"), "{text}");
-    assert!(!text.contains("Private Person") && !text.contains("4915112345678"), "{text}");
+    assert!(
+        !text.contains("Private Person") && !text.contains("4915112345678"),
+        "{text}"
+    );
     // The state report does not carry the removed contact either.
     let state = reconcile::redacted_state(report.observed.as_ref().unwrap(), &target).to_string();
     assert!(!state.contains("Private Person"), "{state}");

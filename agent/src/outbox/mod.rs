@@ -74,6 +74,17 @@ pub struct Recovery {
     pub pending: usize,
 }
 
+/// What [`Outbox::peek`] sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peek {
+    /// Reports in the file (acknowledged ones not yet compacted away included).
+    pub records: usize,
+    /// Everything below the file's floor was acknowledged and compacted away.
+    pub floor: u64,
+    /// The number the next report gets.
+    pub next_seq: u64,
+}
+
 /// The open outbox.
 #[derive(Debug)]
 pub struct Outbox {
@@ -141,6 +152,41 @@ impl Outbox {
             },
             Recovery { torn, pending },
         ))
+    }
+
+    /// Reads the outbox in `dir` without changing it (a torn tail is left alone): what a
+    /// status command or a test may look at while the agent runs.
+    pub fn peek(dir: &Path) -> Result<Peek, OutboxError> {
+        let path = dir.join(LOG);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let mut ledger = Ledger::default();
+        for (index, payload) in record::scan(&bytes).payloads.iter().enumerate() {
+            match serde_json::from_slice::<Entry>(payload) {
+                Ok(Entry::Floor { next_seq }) => ledger.floor(next_seq),
+                Ok(Entry::Report { message }) => {
+                    let seq = seq_of(&message).unwrap_or(0);
+                    ledger
+                        .record(seq)
+                        .map_err(|next| OutboxError::OutOfOrder { seq, next })?;
+                }
+                Err(e) => {
+                    return Err(OutboxError::Corrupt {
+                        path,
+                        index,
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(Peek {
+            records: ledger.pending().count(),
+            floor: ledger.acked(),
+            next_seq: ledger.next_seq(),
+        })
     }
 
     /// The number the next report gets.

@@ -29,6 +29,7 @@ fn pushes_act_at_most_once_and_only_on_a_new_version() {
         version: Some("sha256:aaaa".into()),
         profile: None,
         push_seq: 7,
+        wanted: None,
         pending: None,
     };
     assert_eq!(

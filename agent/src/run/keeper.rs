@@ -22,7 +22,7 @@ use crate::observe::Observer;
 use crate::outbox::{Outbox, OutboxError};
 use crate::reconcile::{self, PushDecision, Target};
 use crate::shell::PhoneShell;
-use crate::state::{Applied, PendingResult, StateDir, StateError};
+use crate::state::{Applied, PendingResult, StateDir, StateError, Wanted};
 
 /// What the keeper is asked to do.
 #[derive(Debug, Clone)]
@@ -60,6 +60,8 @@ pub enum KeeperError {
 enum Change {
     Keep,
     Apply(Box<Target>),
+    /// Not applied; retry it at every reconcile.
+    Want(Box<Target>, u64),
     Clear,
 }
 
@@ -73,9 +75,13 @@ pub struct Keeper {
     outbox_changed: Arc<Notify>,
     status: watch::Sender<Status>,
     applied: Applied,
+    /// The applied profile.
     target: Option<Target>,
+    /// A pushed profile that failed to apply, and its push.
+    wanted: Option<(Target, u64)>,
     last_state: Option<Value>,
     last_drift: Option<Vec<Value>>,
+    last_reconcile: Option<Instant>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -97,9 +103,19 @@ fn status_of(applied: &Applied, target: Option<&Target>) -> Status {
     }
 }
 
+fn resolve_stored(text: &str, version: &str, serial: Option<&str>) -> Option<Target> {
+    match Target::resolve(text, version, serial) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::error!(error = %e, version, "A stored profile does not resolve; waiting for a new one.");
+            None
+        }
+    }
+}
+
 impl Keeper {
     /// Loads `applied.json`, finishes a result a crash left pending, and resolves the
-    /// applied profile. Returns the keeper and the status channel's receiver.
+    /// applied (and wanted) profile. Returns the keeper and the status channel's receiver.
     pub fn new(
         state: StateDir,
         serial: Option<String>,
@@ -119,17 +135,12 @@ impl Keeper {
             outbox_changed.notify_one();
         }
         let target = match (&applied.profile, &applied.version) {
-            (Some(text), Some(version)) => {
-                match Target::resolve(text, version, serial.as_deref()) {
-                    Ok(t) => Some(t),
-                    Err(e) => {
-                        tracing::error!(error = %e, "The applied profile does not resolve; waiting for a new one.");
-                        None
-                    }
-                }
-            }
+            (Some(text), Some(version)) => resolve_stored(text, version, serial.as_deref()),
             _ => None,
         };
+        let wanted = applied.wanted.as_ref().and_then(|w| {
+            resolve_stored(&w.profile, &w.version, serial.as_deref()).map(|t| (t, w.push_seq))
+        });
         let (status, rx) = watch::channel(status_of(&applied, target.as_ref()));
         Ok((
             Keeper {
@@ -142,17 +153,35 @@ impl Keeper {
                 status,
                 applied,
                 target,
+                wanted,
                 last_state: None,
                 last_drift: None,
+                last_reconcile: None,
             },
             rx,
         ))
     }
 
-    fn interval(&self) -> Option<Duration> {
-        self.target
+    /// The profile the phone is being brought to: a wanted one first, else the applied one.
+    fn current(&self) -> Option<&Target> {
+        self.wanted
             .as_ref()
+            .map(|(t, _)| t)
+            .or(self.target.as_ref())
+    }
+
+    fn interval(&self) -> Option<Duration> {
+        self.current()
             .map(|t| Duration::from_secs(u64::from(t.profile.settings.agent.reconcile.as_secs())))
+    }
+
+    /// When the next scheduled reconcile is due: an interval after the last reconcile of
+    /// any kind, or now when there has been none since the start.
+    fn due(&self) -> Instant {
+        match (self.last_reconcile, self.interval()) {
+            (Some(last), Some(interval)) => last + interval,
+            _ => Instant::now(),
+        }
     }
 
     /// Runs until `events` closes or `shutdown` turns true.
@@ -161,42 +190,63 @@ impl Keeper {
         mut events: mpsc::Receiver<Event>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        // Enforce the applied profile right away after a start.
-        let mut due = Instant::now();
         loop {
             metrics::KEEPER_WAKEUPS.inc();
-            let timer = self.target.is_some();
+            let timer = self.current().is_some();
+            let due = self.due();
             tokio::select! {
                 event = events.recv() => match event {
                     Some(Event::Push(p)) => self.push(p).await,
                     Some(Event::Command(c)) => self.command(c).await,
                     None => return,
                 },
-                () = sleep_until(due), if timer => {
-                    self.scheduled(false).await;
-                    due = Instant::now() + self.interval().unwrap_or(Duration::from_secs(900));
-                },
+                () = sleep_until(due), if timer => self.scheduled(false).await,
                 _ = shutdown.changed() => return,
             }
             if *shutdown.borrow() {
                 return;
             }
-            // A new profile may have a shorter interval.
-            if let Some(i) = self.interval() {
-                due = due.min(Instant::now() + i);
-            }
         }
     }
 
-    async fn scheduled(&mut self, forced: bool) {
-        let Some(target) = self.target.clone() else {
-            return;
-        };
+    async fn reconcile(&mut self, target: &Target) -> reconcile::Report {
         metrics::RECONCILES.inc();
-        let report = reconcile::reconcile(&mut self.shell, &mut self.observer, &target).await;
+        let report = reconcile::reconcile(&mut self.shell, &mut self.observer, target).await;
+        self.last_reconcile = Some(Instant::now());
         if let Some(e) = &report.error {
             tracing::warn!(error = %e, "Cannot observe the phone.");
         }
+        if let Some(f) = &report.failure {
+            tracing::warn!(command = %f.command, reason = %f.reason, "An action failed.");
+        }
+        report
+    }
+
+    /// The timer (or a re-sync): a wanted profile is tried again; otherwise the applied one
+    /// is enforced.
+    async fn scheduled(&mut self, forced: bool) {
+        if let Some((target, push_seq)) = self.wanted.clone() {
+            let report = self.reconcile(&target).await;
+            if report.clean() {
+                tracing::info!(version = %target.version, "A profile that had failed is applied now.");
+                let actions = descriptions(&report);
+                let (version, change) = (
+                    target.version.clone(),
+                    Change::Apply(Box::new(target.clone())),
+                );
+                self.record(
+                    push_seq,
+                    |seq| apply_result(seq, push_seq, &version, ApplyOutcome::Applied, actions),
+                    change,
+                );
+            }
+            self.report(&report, &target, forced);
+            return;
+        }
+        let Some(target) = self.target.clone() else {
+            return;
+        };
+        let report = self.reconcile(&target).await;
         for d in &report.done {
             tracing::info!(repaired = %d.description, "Drift repaired.");
         }
@@ -245,11 +295,20 @@ impl Keeper {
     async fn push(&mut self, push: ProfilePush) {
         let decision = reconcile::decide_push(&self.applied, push.push_seq, &push.version);
         tracing::info!(push_seq = push.push_seq, version = %push.version, ?decision, "Profile push.");
+        let (seq, version) = (push.push_seq, push.version.clone());
         match decision {
             PushDecision::Duplicate => {}
             PushDecision::AlreadyApplied => {
-                let result = |seq| apply_result(seq, &push, ApplyOutcome::Applied, Vec::new());
-                self.record(push.push_seq, result, Change::Keep);
+                // A newer push of the applied version replaces any wanted one.
+                let change = match &self.target {
+                    Some(t) if self.wanted.is_some() => Change::Apply(Box::new(t.clone())),
+                    _ => Change::Keep,
+                };
+                self.record(
+                    seq,
+                    |s| apply_result(s, seq, &version, ApplyOutcome::Applied, Vec::new()),
+                    change,
+                );
             }
             PushDecision::Apply => {
                 match Target::resolve(&push.profile, &push.version, self.serial.as_deref()) {
@@ -258,8 +317,8 @@ impl Keeper {
                             errors: vec![e.to_string()],
                         };
                         self.record(
-                            push.push_seq,
-                            |seq| apply_result(seq, &push, outcome, Vec::new()),
+                            seq,
+                            |s| apply_result(s, seq, &version, outcome, Vec::new()),
                             Change::Keep,
                         );
                     }
@@ -267,28 +326,25 @@ impl Keeper {
                         if !target.undelivered_groups.is_empty() {
                             tracing::warn!(groups = ?target.undelivered_groups, "The push carries no members of these contact groups.");
                         }
-                        metrics::RECONCILES.inc();
-                        let report =
-                            reconcile::reconcile(&mut self.shell, &mut self.observer, &target)
-                                .await;
-                        let actions: Vec<String> =
-                            report.done.iter().map(|d| d.description.clone()).collect();
+                        let report = self.reconcile(&target).await;
+                        let actions = descriptions(&report);
                         let (outcome, change) = if report.clean() {
                             (
                                 ApplyOutcome::Applied,
                                 Change::Apply(Box::new(target.clone())),
                             )
                         } else {
+                            tracing::warn!(errors = ?report.errors(), "Applying the profile failed; retrying at every reconcile.");
                             (
                                 ApplyOutcome::Failed {
                                     errors: report.errors(),
                                 },
-                                Change::Keep,
+                                Change::Want(Box::new(target.clone()), seq),
                             )
                         };
                         self.record(
-                            push.push_seq,
-                            |seq| apply_result(seq, &push, outcome, actions),
+                            seq,
+                            |s| apply_result(s, seq, &version, outcome, actions),
                             change,
                         );
                         self.report(&report, &target, true);
@@ -328,8 +384,8 @@ impl Keeper {
         self.record(command.push_seq, result, change);
     }
 
-    /// Stops enforcing (the profile is cleared first, so the next reconcile does not create
-    /// the profile again) and removes the work profile with its data.
+    /// Stops enforcing (the profile is cleared, so the next reconcile does not create the
+    /// work profile again) and removes the work profile with its data.
     async fn remove_work_profile(&mut self) -> (CommandOutcome, Change) {
         let users = match self.shell.run("pm list users").await {
             Ok(o) => crate::observe::users::parse_users(&o.output).map_err(|e| e.to_string()),
@@ -383,17 +439,30 @@ impl Keeper {
         let mut next = self.applied.clone();
         next.push_seq = next.push_seq.max(push_seq);
         let mut target = self.target.clone();
+        let mut wanted = self.wanted.clone();
         match change {
             Change::Keep => {}
             Change::Apply(t) => {
                 next.version = Some(t.version.clone());
                 next.profile = Some(t.text.clone());
+                next.wanted = None;
                 target = Some(*t);
+                wanted = None;
+            }
+            Change::Want(t, push) => {
+                next.wanted = Some(Wanted {
+                    version: t.version.clone(),
+                    profile: t.text.clone(),
+                    push_seq: push,
+                });
+                wanted = Some((*t, push));
             }
             Change::Clear => {
                 next.version = None;
                 next.profile = None;
+                next.wanted = None;
                 target = None;
+                wanted = None;
             }
         }
         next.pending = Some(PendingResult {
@@ -406,6 +475,7 @@ impl Keeper {
         self.state.write_applied(&next)?;
         self.applied = next;
         self.target = target;
+        self.wanted = wanted;
         self.outbox_changed.notify_one();
         self.status
             .send_replace(status_of(&self.applied, self.target.as_ref()));
@@ -413,16 +483,21 @@ impl Keeper {
     }
 }
 
+fn descriptions(report: &reconcile::Report) -> Vec<String> {
+    report.done.iter().map(|d| d.description.clone()).collect()
+}
+
 fn apply_result(
     seq: u64,
-    push: &ProfilePush,
+    push_seq: u64,
+    version: &str,
     outcome: ApplyOutcome,
     actions: Vec<String>,
 ) -> AgentMessage {
     AgentMessage::ApplyResult(ApplyResult {
         seq,
-        push_seq: push.push_seq,
-        version: push.version.clone(),
+        push_seq,
+        version: version.to_owned(),
         outcome,
         actions,
     })

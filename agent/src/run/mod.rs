@@ -87,7 +87,8 @@ pub async fn run(opts: Options, mut shutdown: watch::Receiver<bool>) -> Result<(
         Arc::clone(&outbox_changed),
     )?;
     let (events_tx, events_rx) = mpsc::channel(16);
-    let keeper_task = tokio::spawn(keeper.run(events_rx, shutdown.clone()));
+    // The keeper lives exactly as long as this call: dropped (cancelled), it is aborted.
+    let mut keeper_task = KeeperTask(Some(tokio::spawn(keeper.run(events_rx, shutdown.clone()))));
     let ctx = SessionContext {
         config,
         state: opts.state.clone(),
@@ -119,6 +120,19 @@ pub async fn run(opts: Options, mut shutdown: watch::Receiver<bool>) -> Result<(
         }
     }
     drop(ctx);
-    let _ = keeper_task.await;
+    if let Some(task) = keeper_task.0.take() {
+        let _ = task.await;
+    }
     Ok(())
+}
+
+/// The keeper's task, aborted when dropped.
+struct KeeperTask(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for KeeperTask {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
+    }
 }

@@ -18,6 +18,18 @@ pub struct PendingResult {
     pub message: AgentMessage,
 }
 
+/// A pushed version that failed to apply: retried at every reconcile until it applies
+/// (or another push replaces it), then reported as applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wanted {
+    /// Its version.
+    pub version: String,
+    /// Its canonical TOML.
+    pub profile: String,
+    /// The push that carried it.
+    pub push_seq: u64,
+}
+
 /// What `applied.json` holds.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Applied {
@@ -30,6 +42,9 @@ pub struct Applied {
     /// The highest push sequence number acted on.
     #[serde(default)]
     pub push_seq: u64,
+    /// A pushed version that failed to apply and is being retried.
+    #[serde(default)]
+    pub wanted: Option<Wanted>,
     /// A result not yet in the outbox.
     #[serde(default)]
     pub pending: Option<PendingResult>,

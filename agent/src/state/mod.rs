@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use corral_wire::tls::DeviceKey;
 use serde::{Deserialize, Serialize};
 
-pub use applied::{Applied, PendingResult};
+pub use applied::{Applied, PendingResult, Wanted};
 
 /// Why the state directory could not be used; the message names the file.
 #[derive(Debug, thiserror::Error)]

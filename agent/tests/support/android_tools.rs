@@ -46,7 +46,8 @@ impl WithAndroidTools {
     }
 
     fn stage(&mut self, text: &str) -> String {
-        self.counter += 1;
+        static STAGED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        self.counter = STAGED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let _ = self.phone.fs().mkdir(DIR, true);
         let path = format!("{DIR}/{}", self.counter);
         self.phone
@@ -127,7 +128,9 @@ fn dumpsys_package(s: &State, package: &str) -> String {
         if !p.requested_permissions.is_empty() {
             out.push_str("      runtime permissions:\n");
             for perm in &p.requested_permissions {
-                if corral_devsim::phone::permissions::runtime_permissions(34).contains(&perm.as_str()) {
+                if corral_devsim::phone::permissions::runtime_permissions(34)
+                    .contains(&perm.as_str())
+                {
                     out.push_str(&format!(
                         "        {perm}: granted={}, flags=[ USER_SENSITIVE_WHEN_GRANTED ]\n",
                         u.granted.contains(perm)
@@ -143,9 +146,17 @@ fn dumpsys_package(s: &State, package: &str) -> String {
 fn dumpsys_account(s: &State) -> String {
     let mut out = String::new();
     for (id, user) in &s.users {
-        out.push_str(&format!("User UserInfo{{{id}:{}:{:x}}}:\n", user.name, user.flags));
+        out.push_str(&format!(
+            "User UserInfo{{{id}:{}:{:x}}}:\n",
+            user.name, user.flags
+        ));
         let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-        for a in s.user_data.get(id).map(|d| d.accounts.as_slice()).unwrap_or(&[]) {
+        for a in s
+            .user_data
+            .get(id)
+            .map(|d| d.accounts.as_slice())
+            .unwrap_or(&[])
+        {
             *counts.entry(a.account_type.as_str()).or_default() += 1;
         }
         for (t, n) in counts {
@@ -159,9 +170,15 @@ fn dumpsys_account(s: &State) -> String {
 fn launcher_activities(s: &State, user: u32) -> String {
     let mut out = String::new();
     for p in s.packages.values() {
-        let Some(u) = p.users.get(&user) else { continue };
+        let Some(u) = p.users.get(&user) else {
+            continue;
+        };
         let enabled = !matches!(u.enabled, 2..=4);
-        if u.installed && !u.hidden && enabled && (!p.system || LAUNCHER_SYSTEM_APPS.contains(&p.name.as_str())) {
+        if u.installed
+            && !u.hidden
+            && enabled
+            && (!p.system || LAUNCHER_SYSTEM_APPS.contains(&p.name.as_str()))
+        {
             out.push_str(&format!("{}/.Main\n", p.name));
         }
     }

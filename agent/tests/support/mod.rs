@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod android_tools;
+pub mod controller;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,7 +28,12 @@ pub struct TestPhone {
 impl TestPhone {
     /// Starts a simulator with one Android 14 phone.
     pub async fn start() -> TestPhone {
-        let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
+        TestPhone::start_with(SimulatorConfig::default()).await
+    }
+
+    /// Starts a simulator with one phone configured by `config`.
+    pub async fn start_with(config: SimulatorConfig) -> TestPhone {
+        let sim = Simulator::start(config).await.unwrap();
         let addr = sim.addrs()[0];
         let phone = Arc::clone(&sim.phones()[0]);
         let keys = tempfile::tempdir().unwrap();
@@ -49,8 +55,10 @@ impl TestPhone {
         let (addr, key, phone) = (self.addr, self.key.clone(), Arc::clone(&self.phone));
         Arc::new(move || {
             let adb = Box::new(AdbShell::new(addr, key.clone()));
-            Box::new(android_tools::WithAndroidTools::new(adb, Arc::clone(&phone)))
-                as Box<dyn AndroidShell>
+            Box::new(android_tools::WithAndroidTools::new(
+                adb,
+                Arc::clone(&phone),
+            )) as Box<dyn AndroidShell>
         })
     }
 
@@ -73,9 +81,8 @@ impl TestPhone {
 /// The butcher-shop profile as the controller would push it.
 pub fn butcher_shop() -> Target {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../profiles/examples/");
-    let files = ["base.toml", "butcher-shop.toml"].map(|f| {
-        SourceFile::new(f, std::fs::read_to_string(format!("{root}{f}")).unwrap())
-    });
+    let files = ["base.toml", "butcher-shop.toml"]
+        .map(|f| SourceFile::new(f, std::fs::read_to_string(format!("{root}{f}")).unwrap()));
     let p = corral_profiles::resolve_one(&files, "butcher-shop", None).unwrap();
     Target::resolve(&p.canonical_toml(), p.version().as_str(), None).unwrap()
 }

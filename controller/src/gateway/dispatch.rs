@@ -109,8 +109,19 @@ pub(super) async fn run(gw: &Inner, mut shutdown: watch::Receiver<bool>) {
     flush_seen(gw).await;
 }
 
-/// Claims the pending pushes of `devices` and hands them to their sessions.
+/// Devices claimed per round: sessions of the first round are writing while the next
+/// round is claimed.
+const ROUND: usize = 250;
+
+/// Claims the pending pushes of `devices` and hands them to their sessions, a round of
+/// devices at a time.
 async fn dispatch(gw: &Inner, devices: &[DeviceId], cache: &mut ProfileCache) {
+    for round in devices.chunks(ROUND) {
+        dispatch_round(gw, round, cache).await;
+    }
+}
+
+async fn dispatch_round(gw: &Inner, devices: &[DeviceId], cache: &mut ProfileCache) {
     let now = Timestamp::now();
     let lease = Lease {
         owner: gw.instance.clone(),

@@ -29,7 +29,7 @@ use std::time::Duration;
 use corral_wire::CommandKind;
 use rand::RngCore;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, SemaphorePermit, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
@@ -62,6 +62,10 @@ pub struct GatewayOptions {
     pub handshake_timeout: Duration,
     /// A session that hears nothing (agents send heartbeats) for this long is closed.
     pub idle_timeout: Duration,
+    /// How many sessions may write to the store at once; the rest wait their turn instead
+    /// of timing out on the connection pool when thousands of agents answer a fleet-wide
+    /// push together. Keep it below the store's pool size.
+    pub concurrent_writes: usize,
 }
 
 impl Default for GatewayOptions {
@@ -73,6 +77,7 @@ impl Default for GatewayOptions {
             certificate_recheck_every: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(180),
+            concurrent_writes: 6,
         }
     }
 }
@@ -91,6 +96,8 @@ struct Inner {
     options: GatewayOptions,
     registry: registry::SessionRegistry,
     pending: dispatch::Pending,
+    /// Turns for sessions' store writes (see [`GatewayOptions::concurrent_writes`]).
+    writes: Semaphore,
     seen: Mutex<HashSet<DeviceId>>,
     /// This gateway's lease owner name, unique per process start.
     instance: String,
@@ -100,6 +107,11 @@ struct Inner {
 impl Inner {
     fn next_session(&self) -> u64 {
         self.sessions_started.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A turn to write to the store; waits while others write.
+    async fn write_turn(&self) -> Option<SemaphorePermit<'_>> {
+        self.writes.acquire().await.ok()
     }
 
     fn lock_seen(&self) -> MutexGuard<'_, HashSet<DeviceId>> {
@@ -131,6 +143,7 @@ impl Gateway {
         device_cert_lifetime: Duration,
         options: GatewayOptions,
     ) -> Gateway {
+        let writes = Semaphore::new(options.concurrent_writes.max(1));
         let mut nonce = [0u8; 6];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         Gateway {
@@ -140,6 +153,7 @@ impl Gateway {
                 device_cert_lifetime,
                 options,
                 registry: registry::SessionRegistry::default(),
+                writes,
                 pending: dispatch::Pending::default(),
                 seen: Mutex::new(HashSet::new()),
                 instance: format!("gw-{}-{}", std::process::id(), hex(&nonce)),

@@ -52,12 +52,6 @@ fn auth_accepts_a_new_key_then_verifies_its_signature_after_a_restart() {
     let sim = Sim::start(auth_config(state.path(), port, false));
     let mut dev = ADBTcpDevice::new_with_custom_private_key(sim.addr(0), &key).unwrap();
     assert_eq!(shell(&mut dev, "echo verified"), "verified\n");
-    drop(dev);
-
-    // Another key is not let in (adb_client waits 10 s for a CNXN that never comes).
-    let other_keys = tempfile::tempdir().unwrap();
-    let other = adb_keygen(other_keys.path());
-    assert!(ADBTcpDevice::new_with_custom_private_key(sim.addr(0), &other).is_err());
 }
 
 #[test]

@@ -328,3 +328,58 @@ fn the_latency_model_delays_streams_and_transfers() {
         started.elapsed()
     );
 }
+
+#[test]
+fn auth_answers_a_bad_signature_with_a_new_token_and_a_good_one_with_cnxn() {
+    use corral_devsim::adb::auth::{AUTH_SIGNATURE, AUTH_TOKEN, encode_public_key};
+    use corral_devsim::simulator::SimulatorConfig;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::{Pkcs1v15Sign, RsaPrivateKey};
+
+    let sim = Sim::start(SimulatorConfig {
+        auth_required: true,
+        ..SimulatorConfig::default()
+    });
+    let key = RsaPrivateKey::from_pkcs8_pem(include_str!("../src/adb/testdata/adbkey")).unwrap();
+    let sign = |token: &[u8]| key.sign(Pkcs1v15Sign::new::<sha1::Sha1>(), token).unwrap();
+
+    let mut c = RawClient::connect(sim.addr(0));
+    let token = c.handshake(0x0100_0001);
+    assert_eq!(
+        (token.command, token.arg0, token.payload.len()),
+        (Command::Auth, AUTH_TOKEN, 20)
+    );
+    // Unknown key: a fresh token, never a CNXN.
+    c.send(&Packet::with_payload(
+        Command::Auth,
+        AUTH_SIGNATURE,
+        0,
+        sign(&token.payload),
+    ));
+    let again = c.recv().unwrap();
+    assert_eq!((again.command, again.arg0), (Command::Auth, AUTH_TOKEN));
+    assert_ne!(again.payload, token.payload);
+    // Garbage signature: the same.
+    c.send(&Packet::with_payload(
+        Command::Auth,
+        AUTH_SIGNATURE,
+        0,
+        vec![0; 256],
+    ));
+    let third = c.recv().unwrap();
+    assert_eq!((third.command, third.arg0), (Command::Auth, AUTH_TOKEN));
+
+    // Once the phone trusts the key, its signature is enough.
+    let line = format!(
+        "{} test@host",
+        encode_public_key(&key.to_public_key()).unwrap()
+    );
+    sim.phone(0).authorize_key(&line);
+    c.send(&Packet::with_payload(
+        Command::Auth,
+        AUTH_SIGNATURE,
+        0,
+        sign(&third.payload),
+    ));
+    assert_eq!(c.recv().unwrap().command, Command::Cnxn);
+}

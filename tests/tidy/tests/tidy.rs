@@ -14,7 +14,7 @@ fn workspace_root() -> PathBuf {
 fn rust_sources() -> Vec<PathBuf> {
     let mut out = Vec::new();
     let root = workspace_root();
-    for top in ["agent", "controller", "profiles", "tests"] {
+    for top in ["agent", "controller", "profiles", "tests", "wire"] {
         walk(&root.join(top), &mut out);
     }
     out.sort();

@@ -101,6 +101,7 @@ impl Session<'_> {
                     CommandOutcome::Done => None,
                     CommandOutcome::Failed { error } => Some(error.as_str()),
                 };
+                let turn = self.gw.write_turn().await;
                 self.gw
                     .store
                     .record_command_result(
@@ -112,6 +113,7 @@ impl Session<'_> {
                     )
                     .await
                     .map_err(End::from_store)?;
+                drop(turn);
                 self.ack_report(result.seq).await
             }
             AgentMessage::RenewRequest(request) => {
@@ -126,11 +128,13 @@ impl Session<'_> {
                         now,
                     )
                     .map_err(|e| End::Protocol(format!("renewal refused: {e}")))?;
+                let turn = self.gw.write_turn().await;
                 self.gw
                     .store
                     .record_certificate(&self.device, &issued.record, now)
                     .await
                     .map_err(End::from_store)?;
+                drop(turn);
                 tracing::info!(device = %self.device, serial = %issued.record.serial, "Certificate renewed.");
                 self.send(&ControllerMessage::Renewed(Renewed {
                     certificate_pem: issued.pem,
@@ -142,12 +146,14 @@ impl Session<'_> {
 
     /// The agent has the push `seq`: record it delivered (once) and stop tracking it.
     pub(super) async fn ack_push(&mut self, seq: u64) -> Result<(), End> {
-        match self
+        let turn = self.gw.write_turn().await;
+        let acked = self
             .gw
             .store
             .ack_push(&self.device, seq, Timestamp::now())
-            .await
-        {
+            .await;
+        drop(turn);
+        match acked {
             Ok(_) => {
                 self.in_flight.retain(|s| *s != seq);
                 self.processed = self.processed.max(seq);
@@ -163,11 +169,14 @@ impl Session<'_> {
     /// Records a report exactly once and acknowledges it (a re-send is acknowledged too).
     async fn record(&mut self, report: DeviceReport) -> Result<(), End> {
         let seq = report.seq;
-        self.gw
+        let turn = self.gw.write_turn().await;
+        let recorded = self
+            .gw
             .store
             .record_report(&self.device, &report, Timestamp::now())
-            .await
-            .map_err(End::from_store)?;
+            .await;
+        drop(turn);
+        recorded.map_err(End::from_store)?;
         self.ack_report(seq).await
     }
 

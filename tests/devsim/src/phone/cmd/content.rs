@@ -172,7 +172,9 @@ fn parse(argv: &[String]) -> Result<Request, String> {
     Ok(req)
 }
 
-/// Splits on unescaped `:` into exactly three parts; `\:` stands for `:`.
+/// `Content.parseBindValue`: the column before the first `:`, the type before the
+/// second, the value is everything after it, taken literally (no escapes: a value may
+/// contain `:` as it is, and `\:` stays two characters).
 fn parse_binding(arg: &str) -> Result<(String, Value), String> {
     let malformed = || {
         format!(
@@ -180,28 +182,9 @@ fn parse_binding(arg: &str) -> Result<(String, Value), String> {
             if arg.is_empty() { "null" } else { arg }
         )
     };
-    if arg.is_empty() {
-        return Err(malformed());
-    }
-    let mut parts = vec![String::new()];
-    let mut chars = arg.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&':') => {
-                chars.next();
-                if let Some(last) = parts.last_mut() {
-                    last.push(':');
-                }
-            }
-            ':' if parts.len() < 3 => parts.push(String::new()),
-            c => {
-                if let Some(last) = parts.last_mut() {
-                    last.push(c);
-                }
-            }
-        }
-    }
-    let [column, kind, value] = <[String; 3]>::try_from(parts).map_err(|_| malformed())?;
+    let (column, rest) = arg.split_once(':').ok_or_else(malformed)?;
+    let (kind, value) = rest.split_once(':').ok_or_else(malformed)?;
+    let (column, kind, value) = (column.to_string(), kind.to_string(), value.to_string());
     let number = |v: &str| format!("For input string: \"{v}\"");
     let value = match kind.as_str() {
         "s" => Value::Text(value),

@@ -2,14 +2,14 @@
 //! `break N`/`continue N`.
 //!
 //! **Bounded:** all loops of one command line (every shell it starts included) share
-//! [`MAX_LOOP_ITERATIONS`]. The shell whose loop goes past it is killed as a runaway
+//! [`MAX_LOOP_ITERATIONS`] (`Shell::set_loop_limit` changes it). The shell whose loop goes past it is killed as a runaway
 //! process would be: `Killed` on stderr (once), status 137, nothing more runs in it.
 
 use std::io::Read;
 use std::sync::atomic::Ordering;
 
 use super::Output;
-use super::expand::glob_matches;
+use super::glob::glob_matches;
 use super::parse::{Compound, Script};
 use super::run::{Flow, Shell};
 
@@ -153,11 +153,11 @@ impl Shell<'_> {
     /// Takes one loop iteration from the shared budget; past it the shell is killed.
     fn tick(&mut self, out: &mut Output) -> bool {
         let used = self.budget.fetch_add(1, Ordering::Relaxed) + 1;
-        if used <= MAX_LOOP_ITERATIONS {
+        if used <= self.loop_limit {
             return true;
         }
-        if used == MAX_LOOP_ITERATIONS + 1 {
-            tracing::warn!("shell loops ran {MAX_LOOP_ITERATIONS} iterations; killed");
+        if used == self.loop_limit + 1 {
+            tracing::warn!("shell loops ran {} iterations; killed", self.loop_limit);
             out.err("Killed\n");
         }
         self.status = 137;

@@ -3,10 +3,10 @@
 //! - [`lexer`], [`dollar`]: quoting, escapes and expansions into tokens;
 //! - [`parse`], [`compound`]: lists, `&&`/`||`, pipelines, subshells, simple commands,
 //!   `if`/`for`/`while`/`until`/`case`/`{ }`;
-//! - [`expand`], [`param`], [`arith`]: words into fields (variables, `${…}` operators,
-//!   `$(…)`, `$((…))`, globbing) and redirections;
-//! - [`run`], [`control`], [`builtins`]: execution, compound commands and the loop
-//!   budget, builtins, faults and latency;
+//! - [`expand`], [`param`], [`arith`], [`glob`]: words into fields (variables, `${…}`
+//!   operators, `$(…)`, `$((…))`, globbing) and redirections;
+//! - [`run`], [`simple`], [`control`], [`builtins`]: execution, simple commands (faults
+//!   and latency), compound commands and the loop budget, builtins;
 //! - [`exec`]: `sh`, scripts and pushed programs (foreground and background).
 //!
 //! Output is kept as ordered chunks tagged with their descriptor, so redirections such
@@ -20,10 +20,12 @@ pub mod control;
 pub mod dollar;
 pub mod exec;
 pub mod expand;
+pub mod glob;
 pub mod lexer;
 pub mod param;
 pub mod parse;
 pub mod run;
+pub mod simple;
 
 use std::io::Read;
 

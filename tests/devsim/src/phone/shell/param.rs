@@ -7,7 +7,7 @@
 
 use super::arith::{self, Vars};
 use super::dollar::lex_word;
-use super::expand::glob_matches;
+use super::glob::glob_matches;
 use super::lexer::{ParamOp, Word};
 use super::run::Shell;
 

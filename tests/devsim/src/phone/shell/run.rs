@@ -12,11 +12,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use super::Output;
-use super::expand::Redirections;
 use super::lexer::{self, Op};
-use super::parse::{self, AndOr, Command, Pipeline, Script, Simple};
-use crate::faults::FaultAction;
-use crate::phone::{Phone, cmd};
+use super::parse::{self, AndOr, Command, Pipeline, Script};
+use crate::phone::Phone;
 
 /// How deep `sh -c`, `eval` and `$(…)` may nest.
 const MAX_DEPTH: u32 = 24;
@@ -54,6 +52,8 @@ pub struct Shell<'p> {
     pub(super) expand_error: Option<String>,
     /// Loop iterations used by this shell and every shell it started.
     pub(super) budget: Arc<AtomicU64>,
+    /// How many iterations `budget` allows (see `control::MAX_LOOP_ITERATIONS`).
+    pub(super) loop_limit: u64,
     depth: u32,
     pub(super) exited: bool,
     pub(super) disconnect: bool,
@@ -93,6 +93,7 @@ impl<'p> Shell<'p> {
             subst_status: None,
             expand_error: None,
             budget: Arc::new(AtomicU64::new(0)),
+            loop_limit: super::control::MAX_LOOP_ITERATIONS,
             depth: 0,
             exited: false,
             disconnect: false,
@@ -119,10 +120,17 @@ impl<'p> Shell<'p> {
             subst_status: None,
             expand_error: None,
             budget: Arc::clone(&self.budget),
+            loop_limit: self.loop_limit,
             depth: self.depth + 1,
             exited: false,
             disconnect: false,
         }
+    }
+
+    /// Lowers (or raises) how many loop iterations this shell and its children may run
+    /// in total (tests of hostile scripts).
+    pub fn set_loop_limit(&mut self, iterations: u64) {
+        self.loop_limit = iterations;
     }
 
     /// `$?`.
@@ -288,117 +296,5 @@ impl<'p> Shell<'p> {
             }
             None => false,
         }
-    }
-
-    fn simple(&mut self, simple: &Simple, stdin: &mut dyn Read, background: bool) -> Output {
-        self.subst_status = None;
-        let declaration = simple
-            .words
-            .first()
-            .and_then(|w| w.literal())
-            .is_some_and(|w| matches!(w.as_str(), "export" | "readonly"));
-        let mut argv = Vec::new();
-        for (i, w) in simple.words.iter().enumerate() {
-            if declaration && i > 0 && w.assignment_name().is_some() {
-                argv.push(self.expand_single(w));
-            } else {
-                argv.extend(self.expand_fields(w));
-            }
-        }
-        // Assignments take effect left to right (`X=1 Y=$X`); in front of a command
-        // they only last for it.
-        let mut env = Vec::new();
-        let mut saved = Vec::new();
-        for (name, word) in &simple.assigns {
-            let value = self.expand_single(word);
-            let value = value
-                .split_once('=')
-                .map(|(_, v)| v.to_string())
-                .unwrap_or_default();
-            saved.push((name.clone(), self.vars.insert(name.clone(), value.clone())));
-            env.push((name.clone(), value));
-        }
-        if !argv.is_empty() {
-            for (name, old) in saved.into_iter().rev() {
-                match old {
-                    Some(v) => self.vars.insert(name, v),
-                    None => self.vars.remove(&name),
-                };
-            }
-        }
-        let mut out = Output::default();
-        if self.take_expand_error(&mut out) {
-            return out;
-        }
-        out = std::mem::take(&mut self.pending);
-        let mut r = match self.open_redirections(&simple.redirs) {
-            Ok(r) => r,
-            Err(msg) => {
-                out.extend(self.fail(&msg, 1));
-                return out;
-            }
-        };
-        if argv.is_empty() {
-            self.status = self.subst_status.unwrap_or(0);
-            return out;
-        }
-        let line = argv.join(" ");
-        match self.phone.faults().take_command_fault(&line) {
-            Some(FaultAction::Fail { stderr, exit }) => {
-                let mut produced = Output::default();
-                produced.err(stderr);
-                self.status = exit;
-                out.extend(r.route(produced));
-                self.flush_files(&r);
-                return out;
-            }
-            Some(FaultAction::DropConnection) => {
-                self.disconnect = true;
-                return out;
-            }
-            Some(FaultAction::Reboot) => {
-                self.phone.reboot();
-                self.disconnect = true;
-                return out;
-            }
-            None => {}
-        }
-        let cost = self.phone.latency().command_cost(&line);
-        if !cost.is_zero() {
-            std::thread::sleep(cost);
-        }
-        let produced = match r.stdin.take() {
-            Some(data) => self.dispatch(&argv, &env, &r, &mut Cursor::new(data), background),
-            None => self.dispatch(&argv, &env, &r, stdin, background),
-        };
-        out.extend(r.route(produced));
-        self.flush_files(&r);
-        out
-    }
-
-    /// Runs one expanded command.
-    pub(super) fn dispatch(
-        &mut self,
-        argv: &[String],
-        env: &[(String, String)],
-        r: &Redirections,
-        stdin: &mut dyn Read,
-        background: bool,
-    ) -> Output {
-        let Some(name) = argv.first() else {
-            return Output::default();
-        };
-        if let Some(out) = self.builtin(argv, env, r, stdin, background) {
-            return out;
-        }
-        if let Some(handler) = cmd::lookup(name) {
-            let mut ctx = cmd::Ctx::new(self.phone, stdin, &self.cwd);
-            self.status = handler(&mut ctx, argv);
-            return ctx.out;
-        }
-        if name.contains('/') {
-            return self.exec_path(argv, env, r, stdin, background);
-        }
-        self.fail(&format!("{name}: inaccessible or not found"), 127)
     }
 }

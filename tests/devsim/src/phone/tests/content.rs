@@ -125,21 +125,23 @@ fn where_clauses_and_bindings() {
         	at com.android.commands.content.Content.main(Content.java:746)
     "#]],
     );
+    // `Content.parseBindValue` takes everything after the second `:` literally: no
+    // escapes, so `\:` stays two characters and a plain `:` needs none.
     check(
         &p,
         &format!(
-            "content insert --user 10 --uri {URI}/data --bind raw_contact_id:i:1 --bind mimetype:s:a\\\\:b --bind data1:s:x"
+            "content insert --user 10 --uri {URI}/data --bind raw_contact_id:i:1 --bind mimetype:s:a\\\\:b --bind data1:s:x:y"
         ),
         expect![[""]],
     );
     check(
         &p,
         &format!(
-            "content query --user 10 --uri {URI}/data --projection mimetype --where \"_id=3\""
+            "content query --user 10 --uri {URI}/data --projection mimetype:data1 --where \"_id=3\""
         ),
         expect![[r#"
-        Row: 0 mimetype=a:b
-    "#]],
+            Row: 0 mimetype=a\:b, data1=x:y
+        "#]],
     );
 }
 

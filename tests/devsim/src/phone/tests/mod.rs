@@ -9,6 +9,7 @@ mod install;
 mod packages;
 mod planner;
 mod process;
+mod prop;
 mod sed;
 mod settings;
 mod shell;

@@ -40,7 +40,10 @@ fn profile(names: &[(&str, &str, &str)]) -> (DeviceProfile, AllowList) {
             SourceFile::new(format!("examples/{n}"), text)
         })
         .collect();
-    let mut directory: BTreeMap<GroupName, Vec<DirectoryContact>> = BTreeMap::new();
+    let mut directory: BTreeMap<GroupName, Vec<DirectoryContact>> = ["staff", "suppliers"]
+        .iter()
+        .map(|g| (GroupName::parse(g).expect("group"), Vec::new()))
+        .collect();
     for (group, name, number) in names {
         directory
             .entry(GroupName::parse(group).expect("group"))
@@ -221,8 +224,45 @@ fn butcher_shop_plan_runs_and_converges() {
     ]);
     let p = phone(14, &[]);
     let log = converge(&p, &target, &allow);
-    expect![[r#""#]].assert_eq(&log);
-    expect![[r#""#]].assert_eq(&sh(
+    expect![[r#"
+        round 1 $ pm create-user --profileOf 0 --managed Shop
+        Success: created user id 10
+        [exit 0]
+        round 1 $ am start-user -w 10 && pm install-existing --user 10 com.whatsapp.w4b && pm grant --user 10 com.whatsapp.w4b android.permission.POST_NOTIFICATIONS && pm grant --user 10 com.whatsapp.w4b android.permission.READ_CONTACTS && pm uninstall --user 0 com.whatsapp.w4b && settings put --user 10 secure managed_profile_contact_remote_search 0 && settings put --user 10 secure cross_profile_calendar_enabled 0
+        Success: user started
+        Package com.whatsapp.w4b installed for user: 10
+        Success
+        [exit 0]
+        round 1 $ content delete --user 10 --uri 'content://com.android.contacts/raw_contacts?caller_is_syncadapter=true' --where "sourceid='corral-49301111111-96e7cae3'" && content insert --user 10 --uri content://com.android.contacts/raw_contacts --bind account_type:n: --bind account_name:n: --bind sourceid:s:corral-49301111111-96e7cae3 && R=$(content query --user 10 --uri content://com.android.contacts/raw_contacts --projection _id --where "sourceid='corral-49301111111-96e7cae3' AND deleted=0" --sort '_id DESC' | sed -n 's/^Row: 0 _id=\([0-9]*\).*/\1/p') && [ -n "$R" ] && content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/name --bind data1:s:'Anna Schmidt' && content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/phone_v2 --bind data1:s:+49301111111 --bind data2:i:2 && content delete --user 10 --uri 'content://com.android.contacts/raw_contacts?caller_is_syncadapter=true' --where "sourceid='corral-493012345678-8ca99f51'" && content insert --user 10 --uri content://com.android.contacts/raw_contacts --bind account_type:n: --bind account_name:n: --bind sourceid:s:corral-493012345678-8ca99f51 && R=$(content query --user 10 --uri content://com.android.contacts/raw_contacts --projection _id --where "sourceid='corral-493012345678-8ca99f51' AND deleted=0" --sort '_id DESC' | sed -n 's/^Row: 0 _id=\([0-9]*\).*/\1/p') && [ -n "$R" ] && content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/name --bind data1:s:'Meyer Wholesale Meats' && content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/phone_v2 --bind data1:s:+493012345678 --bind data2:i:2 && content delete --user 10 --uri 'content://com.android.contacts/raw_contacts?caller_is_syncadapter=true' --where "sourceid='corral-49302222222-e5d91685'" && content insert --user 10 --uri content://com.android.contacts/raw_contacts --bind account_type:n: --bind account_name:n: --bind sourceid:s:corral-49302222222-e5d91685 && R=$(content query --user 10 --uri content://com.android.contacts/raw_contacts --projection _id --where "sourceid='corral-49302222222-e5d91685' AND deleted=0" --sort '_id DESC' | sed -n 's/^Row: 0 _id=\([0-9]*\).*/\1/p') && [ -n "$R" ] && content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/name --bind data1:s:'Müller'\''s Feinkost' && content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/phone_v2 --bind data1:s:+49302222222 --bind data2:i:2 && content delete --user 10 --uri 'content://com.android.contacts/raw_contacts?caller_is_syncadapter=true' --where "sourceid='corral-493312345678-7bf7a41c'" && content insert --user 10 --uri content://com.android.contacts/raw_contacts --bind account_type:n: --bind account_name:n: --bind sourceid:s:corral-493312345678-7bf7a41c && R=$(content query --user 10 --uri content://com.android.contacts/raw_contacts --projection _id --where "sourceid='corral-493312345678-7bf7a41c' AND deleted=0" --sort '_id DESC' | sed -n 's/^Row: 0 _id=\([0-9]*\).*/\1/p') && [ -n "$R" ] && content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/name --bind data1:s:'Hofmann Farm' && content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/phone_v2 --bind data1:s:+493312345678 --bind data2:i:2
+        [exit 0]
+        round 2 $ pm hide --user 10 com.android.chrome && pm hide --user 10 com.android.settings && pm hide --user 10 com.android.vending && pm hide --user 10 com.google.android.apps.messaging && pm hide --user 10 com.google.android.contacts && pm hide --user 10 com.google.android.dialer && pm hide --user 10 com.google.android.gm && pm hide --user 10 com.google.android.youtube
+        Package com.android.chrome new hidden state: true
+        Package com.android.settings new hidden state: true
+        Package com.android.vending new hidden state: true
+        Package com.google.android.apps.messaging new hidden state: true
+        Package com.google.android.contacts new hidden state: true
+        Package com.google.android.dialer new hidden state: true
+        Package com.google.android.gm new hidden state: true
+        Package com.google.android.youtube new hidden state: true
+        [exit 0]
+        round 3: nothing to do
+    "#]].assert_eq(&log);
+    expect![[r#"
+        Users:
+        	UserInfo{0:Owner:4c13} running
+        	UserInfo{10:Shop:1030} running
+        package:com.whatsapp.w4b
+        Row: 0 raw_contact_id=1, data1=Anna Schmidt
+        Row: 1 raw_contact_id=1, data1=+49301111111
+        Row: 2 raw_contact_id=2, data1=Meyer Wholesale Meats
+        Row: 3 raw_contact_id=2, data1=+493012345678
+        Row: 4 raw_contact_id=3, data1=Müller's Feinkost
+        Row: 5 raw_contact_id=3, data1=+49302222222
+        Row: 6 raw_contact_id=4, data1=Hofmann Farm
+        Row: 7 raw_contact_id=4, data1=+493312345678
+        Error: Backup Manager is not activated for user 10
+        0
+    "#]].assert_eq(&sh(
         &p,
         "pm list users; pm list packages --user 10 com.whatsapp.w4b; pm list packages --user 0 com.whatsapp.w4b; \
          content query --user 10 --uri content://com.android.contacts/data --projection raw_contact_id:data1 --sort raw_contact_id; \

@@ -6,6 +6,7 @@
 //! Bounded: a script that branches for ever is stopped after [`MAX_COMMANDS`] commands
 //! and reported like a killed process (`Killed`, 137).
 
+mod args;
 mod exec;
 pub mod parse;
 
