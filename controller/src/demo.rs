@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use corral_devsim::latency::LatencyModel;
-use corral_devsim::simulator::{Simulator, SimulatorConfig};
+use corral_devsim::simulator::{Simulator, SimulatorConfig, listed_model};
 
 /// Options of `corral demo`.
 #[derive(Debug, clap::Args)]
@@ -26,7 +26,10 @@ pub struct DemoArgs {
 
 /// Runs the demo until Ctrl-C or SIGTERM.
 pub fn run(args: DemoArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("corral demo: cannot start the async runtime: {e}");
@@ -56,21 +59,31 @@ async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let simulator = Simulator::start(config).await.map_err(|e| {
         anyhow::anyhow!("{e} (is another demo running? try --base-port with a free port)")
     })?;
-    println!("corral demo: {} simulated phones, state in {}", simulator.phones().len(), args.data_dir.display());
+    println!(
+        "corral demo: {} simulated phones, state in {}",
+        simulator.phones().len(),
+        args.data_dir.display()
+    );
     for phone in simulator.phones() {
         let cfg = phone.config();
         println!(
             "phone {} model={} android={}    adb connect {}",
             phone.serial(),
-            cfg.model.replace(' ', "_"),
+            listed_model(&cfg.model),
             cfg.android.0,
             phone.serial()
         );
     }
     if let Some(first) = simulator.phones().first() {
-        println!("\ntry: adb connect {0} && adb -s {0} shell pm list users", first.serial());
+        println!(
+            "\ntry: adb connect {0} && adb -s {0} shell pm list users",
+            first.serial()
+        );
     }
-    println!("Ctrl-C stops the demo; its state stays in {} for the next start.", args.data_dir.display());
+    println!(
+        "Ctrl-C stops the demo; its state stays in {} for the next start.",
+        args.data_dir.display()
+    );
     shutdown_signal().await;
     println!("corral demo: stopping");
     simulator.shutdown().await;

@@ -205,7 +205,7 @@ fn add_contact(user: UserId, c: &AllowedContact) -> Vec<String> {
         "[ -n \"$R\" ]".to_owned(),
         format!(
             "content insert --user {user} --uri {CONTACTS_AUTHORITY}/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/name --bind data1:s:{}",
-            quote(&escape_bind(&c.name))
+            quote(&c.name)
         ),
         format!(
             "content insert --user {user} --uri {CONTACTS_AUTHORITY}/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/phone_v2 --bind data1:s:{} --bind data2:i:2",
@@ -224,11 +224,6 @@ pub fn source_tag(c: &AllowedContact) -> String {
         h = h.wrapping_mul(0x0100_0193);
     }
     format!("corral-{}-{h:08x}", c.number.digits())
-}
-
-/// `content --bind` splits on unescaped `:`; escape them (and backslashes).
-fn escape_bind(s: &str) -> String {
-    s.replace('\\', "\\\\").replace(':', "\\:")
 }
 
 /// Single-quotes a word for `sh`.

@@ -91,7 +91,7 @@ fn new_phone_gets_a_work_profile() {
                 content insert --user 10 --uri content://com.android.contacts/raw_contacts --bind account_type:n: --bind account_name:n: --bind sourceid:s:corral-493012345678-0a0d90f1 &&
                 R=$(content query --user 10 --uri content://com.android.contacts/raw_contacts --projection _id --where "sourceid='corral-493012345678-0a0d90f1' AND deleted=0" --sort '_id DESC' | sed -n 's/^Row: 0 _id=\([0-9]*\).*/\1/p') &&
                 [ -n "$R" ] &&
-                content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/name --bind data1:s:'Meyer\: Wholesale' &&
+                content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/name --bind data1:s:'Meyer: Wholesale' &&
                 content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:$R --bind mimetype:s:vnd.android.cursor.item/phone_v2 --bind data1:s:+493012345678 --bind data2:i:2
         "#]],
     );

@@ -114,9 +114,18 @@ mod tests {
             times: Some(2),
         });
         assert_eq!(f.take_command_fault("pm list users"), None);
-        assert_eq!(f.take_command_fault("pm install-existing --user 10 com.whatsapp"), Some(FaultAction::Reboot));
-        assert_eq!(f.take_command_fault("pm install-existing --user 10 com.whatsapp"), Some(FaultAction::Reboot));
-        assert_eq!(f.take_command_fault("pm install-existing --user 10 com.whatsapp"), None);
+        assert_eq!(
+            f.take_command_fault("pm install-existing --user 10 com.whatsapp"),
+            Some(FaultAction::Reboot)
+        );
+        assert_eq!(
+            f.take_command_fault("pm install-existing --user 10 com.whatsapp"),
+            Some(FaultAction::Reboot)
+        );
+        assert_eq!(
+            f.take_command_fault("pm install-existing --user 10 com.whatsapp"),
+            None
+        );
     }
 
     #[test]

@@ -6,7 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Every Rust source file of the workspace's own crates (fuzz crates included, target
@@ -22,7 +25,9 @@ fn rust_sources() -> Vec<PathBuf> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -38,7 +43,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn rel(path: &Path) -> String {
-    path.strip_prefix(workspace_root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(workspace_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -47,11 +55,17 @@ fn every_module_says_what_it_owns() {
         .into_iter()
         .filter(|p| {
             let text = fs::read_to_string(p).unwrap();
-            !text.lines().find(|l| !l.trim().is_empty()).is_some_and(|l| l.starts_with("//!"))
+            !text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.starts_with("//!"))
         })
         .map(|p| rel(&p))
         .collect();
-    assert!(missing.is_empty(), "files without a leading `//!` module doc: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading `//!` module doc: {missing:#?}"
+    );
 }
 
 #[test]
@@ -81,8 +95,15 @@ fn no_debugging_leftovers_or_skipped_tests() {
 #[test]
 fn crypto_uses_ring_only() {
     let lock = fs::read_to_string(workspace_root().join("Cargo.lock")).unwrap();
-    for banned in ["name = \"aws-lc-rs\"", "name = \"aws-lc-sys\"", "name = \"openssl-sys\""] {
-        assert!(!lock.contains(banned), "Cargo.lock contains {banned}: only ring is allowed");
+    for banned in [
+        "name = \"aws-lc-rs\"",
+        "name = \"aws-lc-sys\"",
+        "name = \"openssl-sys\"",
+    ] {
+        assert!(
+            !lock.contains(banned),
+            "Cargo.lock contains {banned}: only ring is allowed"
+        );
     }
 }
 

@@ -66,13 +66,13 @@ fn expand(set: &str, fill: Option<usize>) -> Result<Vec<u8>, String> {
     while i < s.len() {
         if s[i] == b'[' && i + 1 < s.len() {
             let rest = &set[i..];
-            if let Some(body) = rest.strip_prefix("[:") {
-                if let Some(end) = body.find(":]") {
-                    let name = &body[..end];
-                    out.extend(class(name).ok_or_else(|| format!("bad class '{name}'"))?);
-                    i += end + 4;
-                    continue;
-                }
+            if let Some(body) = rest.strip_prefix("[:")
+                && let Some(end) = body.find(":]")
+            {
+                let name = &body[..end];
+                out.extend(class(name).ok_or_else(|| format!("bad class '{name}'"))?);
+                i += end + 4;
+                continue;
             }
             if rest.len() >= 5 && rest.as_bytes()[1] == b'=' && &rest.as_bytes()[3..5] == b"=]" {
                 out.push(rest.as_bytes()[2]);
@@ -82,21 +82,23 @@ fn expand(set: &str, fill: Option<usize>) -> Result<Vec<u8>, String> {
             let mut j = i + 1;
             if j < s.len() {
                 let c = byte_at(s, &mut j);
-                if s.get(j) == Some(&b'*') {
-                    if let Some(close) = s[j..].iter().position(|b| *b == b']') {
-                        let digits = &set[j + 1..j + close];
-                        let n = if digits.is_empty() {
-                            fill.map(|f| f.saturating_sub(out.len())).unwrap_or(0)
-                        } else if let Some(oct) = digits.strip_prefix('0') {
-                            usize::from_str_radix(if oct.is_empty() { "0" } else { oct }, 8)
-                                .map_err(|_| format!("bad repeat '{digits}'"))?
-                        } else {
-                            digits.parse().map_err(|_| format!("bad repeat '{digits}'"))?
-                        };
-                        out.extend(std::iter::repeat_n(c, n.min(1 << 16)));
-                        i = j + close + 1;
-                        continue;
-                    }
+                if s.get(j) == Some(&b'*')
+                    && let Some(close) = s[j..].iter().position(|b| *b == b']')
+                {
+                    let digits = &set[j + 1..j + close];
+                    let n = if digits.is_empty() {
+                        fill.map(|f| f.saturating_sub(out.len())).unwrap_or(0)
+                    } else if let Some(oct) = digits.strip_prefix('0') {
+                        usize::from_str_radix(if oct.is_empty() { "0" } else { oct }, 8)
+                            .map_err(|_| format!("bad repeat '{digits}'"))?
+                    } else {
+                        digits
+                            .parse()
+                            .map_err(|_| format!("bad repeat '{digits}'"))?
+                    };
+                    out.extend(std::iter::repeat_n(c, n.min(1 << 16)));
+                    i = j + close + 1;
+                    continue;
                 }
             }
         }

@@ -117,7 +117,9 @@ impl Shell<'_> {
                     .cloned()
                     .collect();
                 if rest.is_empty() {
-                    out.err(format!("{name}: Needs 1 argument (see \"{name} --help\")\n"));
+                    out.err(format!(
+                        "{name}: Needs 1 argument (see \"{name} --help\")\n"
+                    ));
                     self.status = 1;
                 } else {
                     return Some(self.dispatch(&rest, env, r, stdin, background));

@@ -33,7 +33,6 @@ impl Shell<'_> {
             .map(|name| format!("{dir_unescaped}{name}"))
             .collect()
     }
-
 }
 
 /// One element of a glob pattern.

@@ -76,7 +76,8 @@ impl Shell<'_> {
                 } else {
                     msg
                 };
-                self.expand_error.get_or_insert_with(|| format!("{name}: {msg}"));
+                self.expand_error
+                    .get_or_insert_with(|| format!("{name}: {msg}"));
                 String::new()
             }
             ParamOp::TrimPrefix { longest } => {

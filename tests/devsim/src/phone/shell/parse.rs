@@ -215,8 +215,10 @@ impl Parser {
                 Some(Op::DSemi) if self.open.contains(&"case") => false,
                 Some(op) => return Err(ParseError::Unexpected(op.text().into())),
             };
-            let separated =
-                matches!(self.tokens.get(self.pos.wrapping_sub(1)), Some(Token::Op(_)));
+            let separated = matches!(
+                self.tokens.get(self.pos.wrapping_sub(1)),
+                Some(Token::Op(_))
+            );
             items.push(Item { chain, background });
             // After a compound command without a separator the enclosing construct
             // decides (`fi done` is fine, `fi echo` is not).

@@ -327,13 +327,22 @@ fn compound_syntax_errors_are_mksh_s() {
         ("if true; fi", "syntax error: 'fi' unexpected"),
         ("if true; then fi", "syntax error: 'fi' unexpected"),
         ("while true; do", "syntax error: 'while' unmatched"),
-        ("for x in a b; echo $x; done", "syntax error: 'echo' unexpected"),
+        (
+            "for x in a b; echo $x; done",
+            "syntax error: 'echo' unexpected",
+        ),
         ("for 1x in a; do :; done", "for: bad identifier"),
         ("done", "syntax error: 'done' unexpected"),
         ("{ echo a }", "syntax error: '{' unmatched"),
         ("case x in a) echo;; ", "syntax error: 'case' unmatched"),
-        ("if true; then echo; fi echo", "syntax error: 'echo' unexpected"),
-        ("function f { :; }", "function: not supported by the simulated shell"),
+        (
+            "if true; then echo; fi echo",
+            "syntax error: 'echo' unexpected",
+        ),
+        (
+            "function f { :; }",
+            "function: not supported by the simulated shell",
+        ),
     ] {
         let out = p.run_shell(script, &mut std::io::empty());
         assert_eq!(
