@@ -101,19 +101,22 @@ pub struct AdbServer {
 }
 
 impl AdbServer {
+    /// Tests run in parallel, so a port picked by [`free_port`] can be taken by another
+    /// test's server before this one binds it; a failed start retries on a new port.
     pub fn start() -> AdbServer {
-        let server = AdbServer {
-            port: free_port(),
-            home: tempfile::tempdir().unwrap(),
-        };
-        let status = server
-            .command(&["start-server"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "adb start-server failed");
-        server
+        let mut last = String::new();
+        for _ in 0..5 {
+            let server = AdbServer {
+                port: free_port(),
+                home: tempfile::tempdir().unwrap(),
+            };
+            let out = server.command(&["start-server"]).output().unwrap();
+            if out.status.success() {
+                return server;
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+        }
+        panic!("adb start-server failed five times; last stderr: {last}");
     }
 
     pub fn home(&self) -> &Path {
