@@ -61,6 +61,17 @@ fn main() {
     report("push MB/s", &mut push);
     report("pull MB/s", &mut pull);
 
+    // The phone's own cost for the command, without any transport.
+    let mut per = Vec::new();
+    for _ in 0..commands {
+        let t = Instant::now();
+        let outcome = sim.phone(0).run_shell("true", &mut std::io::empty());
+        assert_eq!(outcome.exit, 0);
+        per.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    println!("phone.run_shell(\"true\") called directly, {commands} commands");
+    report("µs per command", &mut per);
+
     // The simulator's own cost per command: a raw client that does only what the
     // protocol needs (OPEN, take the output, CLSE), over one connection.
     let mut raw = RawClient::connect(sim.addr(0));

@@ -22,7 +22,9 @@ pub(crate) async fn run(service: Service, io: StreamIo, phone: Arc<Phone>) {
         if matches!(service, Service::Shell { .. }) {
             delay += latency.shell_spawn;
         }
-        tokio::time::sleep(delay).await;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
     }
     match service {
         Service::Shell {

@@ -61,7 +61,10 @@ pub(crate) async fn run_command(
         io.disconnect("the phone dropped the connection while running a command");
         return;
     }
-    tokio::time::sleep_until(not_before).await;
+    // Only when needed: even an elapsed sleep waits for the timer's next millisecond tick.
+    if tokio::time::Instant::now() < not_before {
+        tokio::time::sleep_until(not_before).await;
+    }
     if send_outcome(&mut io, &outcome, framing, true).await.is_ok() {
         io.close().await;
     }

@@ -70,10 +70,14 @@ pub fn cut(ctx: &mut Ctx<'_>, argv: &[String]) -> u8 {
         ctx.errln("cut: -d needs -Ff");
         return 1;
     }
-    let delim = o
-        .last('d')
-        .map(str::to_string)
-        .unwrap_or_else(|| if o.has('F') { "[[:space:]][[:space:]]*" } else { "\t" }.into());
+    let delim = o.last('d').map(str::to_string).unwrap_or_else(|| {
+        if o.has('F') {
+            "[[:space:]][[:space:]]*"
+        } else {
+            "\t"
+        }
+        .into()
+    });
     let mode = if o.has('b') {
         Mode::Bytes
     } else if o.has('c') || o.has('C') {
@@ -163,7 +167,11 @@ fn cut_line(
         if start >= len {
             continue;
         }
-        let end = if end as usize > len { len } else { end as usize };
+        let end = if end as usize > len {
+            len
+        } else {
+            end as usize
+        };
         let count = end.saturating_sub(start);
         let piece: &[u8] = match mode {
             Mode::Bytes => &line[start..end.max(start)],
@@ -174,30 +182,32 @@ fn cut_line(
                     continue;
                 }
                 let s: String = chars[start..].iter().take(count).collect();
-                if i > 0 && let Some(d) = out_delim {
+                if i > 0
+                    && let Some(d) = out_delim
+                {
                     out.extend_from_slice(d.as_bytes());
                 }
                 out.extend_from_slice(s.as_bytes());
                 continue;
             }
-            Mode::Fields(_) | Mode::Regex(_) => {
-                match field_span(line, start, count, mode) {
-                    Span::Whole => {
-                        if o.has('D') {
-                            break;
-                        }
-                        if o.has('s') {
-                            return None;
-                        }
-                        out.extend_from_slice(line);
+            Mode::Fields(_) | Mode::Regex(_) => match field_span(line, start, count, mode) {
+                Span::Whole => {
+                    if o.has('D') {
                         break;
                     }
-                    Span::Past => continue,
-                    Span::At(from, to) => &line[from..to],
+                    if o.has('s') {
+                        return None;
+                    }
+                    out.extend_from_slice(line);
+                    break;
                 }
-            }
+                Span::Past => continue,
+                Span::At(from, to) => &line[from..to],
+            },
         };
-        if i > 0 && let Some(d) = out_delim {
+        if i > 0
+            && let Some(d) = out_delim
+        {
             out.extend_from_slice(d.as_bytes());
         }
         out.extend_from_slice(piece);
@@ -223,8 +233,10 @@ fn next_delim(line: &[u8], from: usize, mode: &Mode) -> Option<(usize, usize)> {
         Mode::Regex(re) => {
             let text: Vec<char> = String::from_utf8_lossy(&line[from..]).chars().collect();
             let (so, eo) = re.find_at(&text, 0)?.first().copied().flatten()?;
+            // Offsets in the lossily decoded text; clamped in case invalid UTF-8 grew.
             let byte = |k: usize| text[..k].iter().map(|c| c.len_utf8()).sum::<usize>();
-            Some((from + byte(so), from + byte(eo)))
+            let len = line.len();
+            Some(((from + byte(so)).min(len), (from + byte(eo)).min(len)))
         }
         _ => None,
     }

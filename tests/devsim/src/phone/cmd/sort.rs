@@ -153,10 +153,26 @@ pub fn sort(ctx: &mut Ctx<'_>, argv: &[String]) -> u8 {
         keys.push(Key {
             start: (f, c),
             end: (ef, ec),
-            numeric: if own { flags.contains('n') } else { global.numeric },
-            reverse: if own { flags.contains('r') } else { global.reverse },
-            fold: if own { flags.contains('f') } else { global.fold },
-            blanks: if own { flags.contains('b') } else { global.blanks },
+            numeric: if own {
+                flags.contains('n')
+            } else {
+                global.numeric
+            },
+            reverse: if own {
+                flags.contains('r')
+            } else {
+                global.reverse
+            },
+            fold: if own {
+                flags.contains('f')
+            } else {
+                global.fold
+            },
+            blanks: if own {
+                flags.contains('b')
+            } else {
+                global.blanks
+            },
         });
     }
     let (inputs, failed) = toybox::read_inputs(ctx, "sort", &o.args);

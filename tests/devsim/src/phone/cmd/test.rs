@@ -11,8 +11,8 @@ use super::Ctx;
 const SH: &str = "/system/bin/sh";
 
 const UNARY: &[&str] = &[
-    "-a", "-b", "-c", "-d", "-e", "-f", "-G", "-g", "-H", "-h", "-k", "-L", "-n", "-O", "-o",
-    "-p", "-r", "-S", "-s", "-t", "-u", "-v", "-w", "-x", "-z",
+    "-a", "-b", "-c", "-d", "-e", "-f", "-G", "-g", "-H", "-h", "-k", "-L", "-n", "-O", "-o", "-p",
+    "-r", "-S", "-s", "-t", "-u", "-v", "-w", "-x", "-z",
 ];
 const BINARY: &[&str] = &[
     "=", "==", "!=", "<", ">", "-eq", "-ne", "-gt", "-ge", "-lt", "-le", "-ef", "-nt", "-ot",
@@ -188,20 +188,19 @@ impl Te<'_, '_, '_> {
             }
             return rv;
         }
-        let next_is_binary = self
-            .word(self.pos + 1)
-            .is_some_and(|w| BINARY.contains(&w));
-        if self.pos + 1 < self.args.len() && !next_is_binary {
-            if let Some(op) = self.word(self.pos).filter(|w| UNARY.contains(w)) {
-                let op = op.to_string();
-                self.pos += 1;
-                let Some(opnd) = self.word(self.pos).map(str::to_string) else {
-                    self.fail(-1, "missing argument");
-                    return false;
-                };
-                self.pos += 1;
-                return eval && self.eval(&op, &opnd, None);
-            }
+        let next_is_binary = self.word(self.pos + 1).is_some_and(|w| BINARY.contains(&w));
+        if self.pos + 1 < self.args.len()
+            && !next_is_binary
+            && let Some(op) = self.word(self.pos).filter(|w| UNARY.contains(w))
+        {
+            let op = op.to_string();
+            self.pos += 1;
+            let Some(opnd) = self.word(self.pos).map(str::to_string) else {
+                self.fail(-1, "missing argument");
+                return false;
+            };
+            self.pos += 1;
+            return eval && self.eval(&op, &opnd, None);
         }
         let Some(opnd1) = self.word(self.pos).map(str::to_string) else {
             self.fail(0, "expression expected");
@@ -278,7 +277,8 @@ impl Te<'_, '_, '_> {
             "-z" => a.is_empty(),
             "-t" => {
                 if a.parse::<i32>().is_err() {
-                    self.ctx.errln(format!("{SH}: {}: {a}: bad number", self.name));
+                    self.ctx
+                        .errln(format!("{SH}: {}: {a}: bad number", self.name));
                     self.error = true;
                 }
                 false

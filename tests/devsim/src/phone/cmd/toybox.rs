@@ -87,11 +87,19 @@ pub fn parse(
 /// Reads each named input (stdin for none or `-`), reporting unreadable ones as
 /// `TOOL: NAME: error` on stderr. Returns `(name, bytes)` per readable input and whether
 /// any failed.
-pub fn read_inputs(ctx: &mut Ctx<'_>, tool: &str, names: &[String]) -> (Vec<(String, Vec<u8>)>, bool) {
+pub fn read_inputs(
+    ctx: &mut Ctx<'_>,
+    tool: &str,
+    names: &[String],
+) -> (Vec<(String, Vec<u8>)>, bool) {
     let mut out = Vec::new();
     let mut failed = false;
     let stdin_only = [String::from("-")];
-    let names = if names.is_empty() { &stdin_only[..] } else { names };
+    let names = if names.is_empty() {
+        &stdin_only[..]
+    } else {
+        names
+    };
     for name in names {
         if name == "-" {
             let mut data = Vec::new();

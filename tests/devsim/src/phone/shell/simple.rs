@@ -11,7 +11,12 @@ use crate::faults::FaultAction;
 use crate::phone::cmd;
 
 impl Shell<'_> {
-    pub(super) fn simple(&mut self, simple: &Simple, stdin: &mut dyn Read, background: bool) -> Output {
+    pub(super) fn simple(
+        &mut self,
+        simple: &Simple,
+        stdin: &mut dyn Read,
+        background: bool,
+    ) -> Output {
         self.subst_status = None;
         let declaration = simple
             .words

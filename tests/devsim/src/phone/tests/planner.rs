@@ -3,33 +3,23 @@
 //! observe again from the phone's state, and repeat until the plan is empty.
 //!
 //! The observation is built from `Phone::read` the way the agent's observer sees a phone
-//! (`pm list packages` hides hidden packages; the named ones are seen in detail).
+//! (`pm list packages` hides hidden packages; the named ones are seen in detail; launcher
+//! icons as `pm query-activities` reports them).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use corral_profiles::{
     Action, AllowList, ApkSource, ContactId, DeviceProfile, DirectoryContact, GroupName,
     LawfulBasis, ObservedContact, ObservedPhone, ObservedUser, PackageName, PackageState,
-    Permission, PhoneNumber, RawContactId, Sha256Hex, SourceFile, UserId, UserRef, Users,
-    WorkSide, plan, resolve_one,
+    Permission, PhoneNumber, RawContactId, Sha256Hex, SourceFile, UserId, UserRef, Users, WorkSide,
+    plan, resolve_one,
 };
 use expect_test::expect;
 
 use super::{TestPhone, phone};
 use crate::phone::Phone;
+use crate::phone::cmd::pm_query::launcher_activity;
 use crate::phone::contacts::Value;
-
-/// System packages that have a launcher icon (the simulator does not model activities).
-const LAUNCHABLE: &[&str] = &[
-    "com.android.settings",
-    "com.android.chrome",
-    "com.android.vending",
-    "com.google.android.contacts",
-    "com.google.android.dialer",
-    "com.google.android.apps.messaging",
-    "com.google.android.gm",
-    "com.google.android.youtube",
-];
 
 fn profile(names: &[(&str, &str, &str)]) -> (DeviceProfile, AllowList) {
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../profiles/examples");
@@ -67,7 +57,7 @@ fn package_state(p: &crate::phone::state::Package, user: u32) -> Option<PackageS
         disabled: matches!(u.enabled, 2..=4),
         suspended: u.suspended,
         system: p.system,
-        launcher: !p.system || LAUNCHABLE.contains(&p.name.as_str()),
+        launcher: launcher_activity(&p.name, p.system).is_some(),
         granted: u
             .granted
             .iter()
@@ -104,7 +94,9 @@ fn observe(phone: &Phone, named: &BTreeSet<String>) -> ObservedPhone {
         };
         let mut side = WorkSide::new(UserId(work.id));
         for p in s.packages.values() {
-            let Some(st) = package_state(p, work.id) else { continue };
+            let Some(st) = package_state(p, work.id) else {
+                continue;
+            };
             if let Ok(pkg) = PackageName::parse(&p.name)
                 && (!st.hidden || named.contains(&p.name))
             {
@@ -122,15 +114,20 @@ fn observe(phone: &Phone, named: &BTreeSet<String>) -> ObservedPhone {
         side.backup_enabled = data.backup_activated.then(|| {
             work.running && data.secure.get("backup_enabled").map(String::as_str) == Some("1")
         });
-        side.account_types = data.accounts.iter().map(|a| a.account_type.clone()).collect();
+        side.account_types = data
+            .accounts
+            .iter()
+            .map(|a| a.account_type.clone())
+            .collect();
         let db = &data.contacts;
         for (id, raw) in &db.raw_contacts {
             if raw.get("deleted").and_then(Value::as_i64) == Some(1) {
                 continue;
             }
-            let rows = db.data.values().filter(|d| {
-                d.get("raw_contact_id").and_then(Value::as_i64) == Some(*id)
-            });
+            let rows = db
+                .data
+                .values()
+                .filter(|d| d.get("raw_contact_id").and_then(Value::as_i64) == Some(*id));
             let mut contact = ObservedContact {
                 id: RawContactId(u64::try_from(*id).unwrap_or_default()),
                 name: None,
@@ -196,7 +193,9 @@ fn converge(p: &TestPhone, target: &DeviceProfile, allow: &AllowList) -> String 
             }
             let script = commands.join(" && ");
             let (output, code) = run_wrapped(p, &script);
-            log.push_str(&format!("round {round} $ {script}\n{output}[exit {code}]\n"));
+            log.push_str(&format!(
+                "round {round} $ {script}\n{output}[exit {code}]\n"
+            ));
             assert_eq!(code, 0, "batch failed:\n{log}");
             if let [Action::CreateWorkProfile { .. }] = batch {
                 let id = output
@@ -297,17 +296,28 @@ fn install_apk_checks_the_digest_before_installing() {
     let script = action.script(users).expect("renders");
     let path = format!("/data/local/tmp/corral/{sha}.apk");
     // A damaged upload fails the check: nothing is installed.
-    p.fs().write(&path, 0o644, b"PK\x03\x04 not the apk").expect("write");
+    p.fs()
+        .write(&path, 0o644, b"PK\x03\x04 not the apk")
+        .expect("write");
     assert_eq!(run_wrapped(&p, &script), (String::new(), 1));
     p.fs().write(&path, 0o644, &apk).expect("write");
     assert_eq!(run_wrapped(&p, &script), ("Success\n".to_string(), 0));
-    assert_eq!(sh(&p, "pm list packages --user 10 org.example"), "package:org.example.chat\n");
+    assert_eq!(
+        sh(&p, "pm list packages --user 10 org.example"),
+        "package:org.example.chat\n"
+    );
 }
 
 #[test]
 fn adding_contacts_twice_leaves_one_copy() {
     let (target, allow) = profile(&[("staff", "Anna Schmidt", "+49 30 1111111")]);
-    let p = phone(14, &["pm create-user --profileOf 0 --managed Shop", "am start-user -w 10"]);
+    let p = phone(
+        14,
+        &[
+            "pm create-user --profileOf 0 --managed Shop",
+            "am start-user -w 10",
+        ],
+    );
     let action = Action::AddContacts {
         user: UserRef::Work,
         contacts: allow.contacts().to_vec(),
@@ -322,7 +332,11 @@ fn adding_contacts_twice_leaves_one_copy() {
     }
     let named = BTreeSet::new();
     let work = observe(&p, &named).work.expect("work profile");
-    let live: Vec<_> = work.contacts.iter().map(|c| (c.name.clone(), c.numbers.clone())).collect();
+    let live: Vec<_> = work
+        .contacts
+        .iter()
+        .map(|c| (c.name.clone(), c.numbers.clone()))
+        .collect();
     assert_eq!(live.len(), allow.len(), "{live:?}");
     drop(target);
 }

@@ -3,11 +3,14 @@
 
 use expect_test::expect;
 
-use super::{check, phone, run_with_stdin, render};
+use super::{check, phone, render, run_with_stdin};
 
 #[test]
 fn substitution_and_groups() {
-    let p = phone(14, &["echo 'Row: 0 _id=42\nRow: 1 _id=7' > /data/local/tmp/rows"]);
+    let p = phone(
+        14,
+        &["echo 'Row: 0 _id=42\nRow: 1 _id=7' > /data/local/tmp/rows"],
+    );
     check(
         &p,
         "sed -n 's/^Row: 0 _id=\\([0-9]*\\).*/\\1/p' /data/local/tmp/rows",
@@ -54,7 +57,10 @@ fn substitution_and_groups() {
 
 #[test]
 fn addresses_and_commands() {
-    let p = phone(14, &["echo 'one\ntwo\nthree\nfour\nfive' > /data/local/tmp/f"]);
+    let p = phone(
+        14,
+        &["echo 'one\ntwo\nthree\nfour\nfive' > /data/local/tmp/f"],
+    );
     let f = "/data/local/tmp/f";
     check(
         &p,
@@ -84,7 +90,9 @@ fn addresses_and_commands() {
     );
     check(
         &p,
-        &format!("sed '1i\\\nfirst' {f} | head -2; sed '/two/a after' {f} | head -3; sed '2,3c\\\ngone' {f}"),
+        &format!(
+            "sed '1i\\\nfirst' {f} | head -2; sed '/two/a after' {f} | head -3; sed '2,3c\\\ngone' {f}"
+        ),
         expect![[r#"
             first
             one
@@ -112,7 +120,9 @@ fn addresses_and_commands() {
     );
     check(
         &p,
-        &format!("sed -n '/o/{{s/o/0/g;p}}' {f}; sed 'y/abcdefghijklmnopqrstuvwxyz/ABCDEFGHIJKLMNOPQRSTUVWXYZ/' {f} | head -1"),
+        &format!(
+            "sed -n '/o/{{s/o/0/g;p}}' {f}; sed 'y/abcdefghijklmnopqrstuvwxyz/ABCDEFGHIJKLMNOPQRSTUVWXYZ/' {f} | head -1"
+        ),
         expect![[r#"
             0ne
             tw0
@@ -122,7 +132,9 @@ fn addresses_and_commands() {
     );
     check(
         &p,
-        &format!("sed -e ':a' -e 'N' -e '$!ba' -e 's/\\n/,/g' {f}; sed 's/o/O/;ta;s/$/ (no o)/;:a' {f}"),
+        &format!(
+            "sed -e ':a' -e 'N' -e '$!ba' -e 's/\\n/,/g' {f}; sed 's/o/O/;ta;s/$/ (no o)/;:a' {f}"
+        ),
         expect![[r#"
             one,two,three,four,five
             One

@@ -152,8 +152,8 @@ fn step(seq: &[Node], mut at: usize, cx: &Cx<'_>, caps: &mut Captures, k: &mut C
                 return false;
             };
             let len = e - s;
-            let fits = at + len <= text.len()
-                && (0..len).all(|i| cx.same(text[s + i], text[at + i]));
+            let fits =
+                at + len <= text.len() && (0..len).all(|i| cx.same(text[s + i], text[at + i]));
             fits && match_seq(rest, at + len, cx, caps, k)
         }
         // Single nodes were consumed above.

@@ -87,7 +87,11 @@ impl Pattern {
     }
 
     /// Compiles a BRE or ERE, refusing malformed patterns as `regcomp` does.
-    pub fn compile(pattern: &str, extended: bool, ignore_case: bool) -> Result<Pattern, RegexError> {
+    pub fn compile(
+        pattern: &str,
+        extended: bool,
+        ignore_case: bool,
+    ) -> Result<Pattern, RegexError> {
         let c = compile::compile(pattern, extended);
         match c.error {
             Some(e) => Err(e),

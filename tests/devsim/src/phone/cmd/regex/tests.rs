@@ -6,14 +6,29 @@ use super::{Pattern, RegexError};
 fn patterns_match_like_grep() {
     let cases = [
         ("whatsapp", false, "package:com.whatsapp", true),
-        ("^package:com\\.whatsapp$", false, "package:com.whatsapp.w4b", false),
+        (
+            "^package:com\\.whatsapp$",
+            false,
+            "package:com.whatsapp.w4b",
+            false,
+        ),
         ("w4b$", false, "package:com.whatsapp.w4b", true),
         ("corral-agent|sh", true, "12 corral-agent", true),
         ("a[0-9]+b", true, "xa123b", true),
         ("a[0-9]\\+b", false, "xab", false),
         ("[", false, "a[b", true),
-        ("version.(sdk|release)]", true, "[ro.build.version.sdk]: [34]", true),
-        ("version.\\(sdk\\|release\\)]", false, "[ro.build.version.release]: [14]", true),
+        (
+            "version.(sdk|release)]",
+            true,
+            "[ro.build.version.sdk]: [34]",
+            true,
+        ),
+        (
+            "version.\\(sdk\\|release\\)]",
+            false,
+            "[ro.build.version.release]: [14]",
+            true,
+        ),
         ("(ab)+c$", true, "xababc", true),
         ("^(a|b)*$", true, "abba", true),
         ("^(a|b)*$", true, "abca", false),
@@ -48,7 +63,10 @@ fn captures_report_positions() {
     assert_eq!(caps, Some(vec![Some((0, 16)), Some((11, 13))]));
     let p = Pattern::new("(a)|(b)", true, false, false);
     let text: Vec<char> = "xb".chars().collect();
-    assert_eq!(p.find_at(&text, 0), Some(vec![Some((1, 2)), None, Some((1, 2))]));
+    assert_eq!(
+        p.find_at(&text, 0),
+        Some(vec![Some((1, 2)), None, Some((1, 2))])
+    );
     assert_eq!(p.find_at(&text, 2), None);
 }
 
@@ -77,8 +95,16 @@ fn hostile_patterns_give_up_instead_of_hanging() {
     let long: String = "a".repeat(20_000);
     let text: Vec<char> = long.chars().collect();
     // Exponential backtracking and deep group repetition both end.
-    assert!(Pattern::new("^(a|a)*b$", true, false, false).find_at(&text, 0).is_none());
-    assert!(Pattern::new("a*a*a*a*b", false, false, false).find_at(&text, 0).is_none());
+    assert!(
+        Pattern::new("^(a|a)*b$", true, false, false)
+            .find_at(&text, 0)
+            .is_none()
+    );
+    assert!(
+        Pattern::new("a*a*a*a*b", false, false, false)
+            .find_at(&text, 0)
+            .is_none()
+    );
     // Deep group repetition stays within a small stack (it gives up, it does not crash).
     let deep = std::thread::Builder::new()
         .stack_size(1 << 20)

@@ -168,9 +168,11 @@ impl<'s> Run<'s> {
                     }
                     if c == 'b' || (t != (c == 'T')) {
                         let Some(label) = label else { break };
-                        let target = self.script.commands.iter().position(|cmd| {
-                            cmd.kind == Kind::Label && cmd.label == label
-                        });
+                        let target = self
+                            .script
+                            .commands
+                            .iter()
+                            .position(|cmd| cmd.kind == Kind::Label && cmd.label == label);
                         match target {
                             Some(t) => pc = t,
                             None => return Err(Stop::Error(format!("no :{label}"))),

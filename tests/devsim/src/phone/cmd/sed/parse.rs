@@ -116,7 +116,10 @@ impl Parser<'_> {
     pub(super) fn bad(&self, start: usize, at: usize) -> String {
         let rest: String = self.chars[start.min(self.chars.len())..].iter().collect();
         let c = self.chars.get(at).copied().unwrap_or('\0');
-        format!("bad pattern '{rest}'@{} ({c})", at.saturating_sub(start) + 1)
+        format!(
+            "bad pattern '{rest}'@{} ({c})",
+            at.saturating_sub(start) + 1
+        )
     }
 
     pub(super) fn skip_blanks(&mut self) {

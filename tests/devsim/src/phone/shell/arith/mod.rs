@@ -21,8 +21,8 @@ enum Tok {
 
 const OPS: &[&str] = &[
     "<<=", ">>=", "++", "--", "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "*=", "/=", "%=",
-    "+=", "-=", "&=", "^=", "|=", "=", "<", ">", "+", "-", "*", "/", "%", "&", "^", "|", "!",
-    "~", "?", ":", ",", "(", ")",
+    "+=", "-=", "&=", "^=", "|=", "=", "<", ">", "+", "-", "*", "/", "%", "&", "^", "|", "!", "~",
+    "?", ":", ",", "(", ")",
 ];
 
 #[derive(Debug)]
@@ -320,12 +320,8 @@ impl Eval<'_> {
                     self.value(no)?
                 }
             }
-            Expr::Binary("&&", l, r) => {
-                i32::from(self.value(l)? != 0 && self.value(r)? != 0)
-            }
-            Expr::Binary("||", l, r) => {
-                i32::from(self.value(l)? != 0 || self.value(r)? != 0)
-            }
+            Expr::Binary("&&", l, r) => i32::from(self.value(l)? != 0 && self.value(r)? != 0),
+            Expr::Binary("||", l, r) => i32::from(self.value(l)? != 0 || self.value(r)? != 0),
             Expr::Binary(op, l, r) => {
                 let (a, b) = (self.value(l)?, self.value(r)?);
                 self.apply(op, a, b)?

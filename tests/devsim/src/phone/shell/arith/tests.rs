@@ -32,7 +32,10 @@ fn evaluates_like_mksh() {
         ("", Ok(0)),
         ("1/0", Err("1/0: zero divisor".to_string())),
         ("1a", Err("1a: bad number '1a'".to_string())),
-        ("1 +", Err("1 +: unexpected 'end of expression'".to_string())),
+        (
+            "1 +",
+            Err("1 +: unexpected 'end of expression'".to_string()),
+        ),
         ("(1", Err("(1: missing )".to_string())),
         ("1 @ 2", Err("1 @ 2: unexpected '@'".to_string())),
     ];
