@@ -1,18 +1,14 @@
-//! Counters of the agent's wake-ups, for the idle-cost measurement (`benches/idle.rs`,
-//! docs/benchmarks.md): every loop iteration of the keeper and the session, timers that
-//! fired, heartbeats sent. Process-wide atomics; reading them costs nothing.
+//! Counters of one agent's wake-ups, for the idle-cost checks (`tests/controller_e2e.rs`,
+//! `benches/idle.rs`, docs/benchmarks.md): every loop iteration of the keeper and the
+//! session, reconciles, heartbeats, connection attempts. Atomics; reading costs nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A monotonically increasing counter.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Counter(AtomicU64);
 
 impl Counter {
-    const fn new() -> Self {
-        Counter(AtomicU64::new(0))
-    }
-
     /// Adds one.
     pub fn inc(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
@@ -24,24 +20,30 @@ impl Counter {
     }
 }
 
-/// Iterations of the keeper's loop (events, reconcile timer).
-pub static KEEPER_WAKEUPS: Counter = Counter::new();
-/// Reconciles run.
-pub static RECONCILES: Counter = Counter::new();
-/// Iterations of the session's loop (frames, heartbeats, outbox).
-pub static SESSION_WAKEUPS: Counter = Counter::new();
-/// Heartbeats sent.
-pub static HEARTBEATS: Counter = Counter::new();
-/// Connection attempts to the gateway.
-pub static CONNECTS: Counter = Counter::new();
+/// One agent's counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Iterations of the keeper's loop (events, reconcile timer).
+    pub keeper_wakeups: Counter,
+    /// Reconciles run.
+    pub reconciles: Counter,
+    /// Iterations of the session's loop (frames, heartbeats, outbox).
+    pub session_wakeups: Counter,
+    /// Heartbeats sent.
+    pub heartbeats: Counter,
+    /// Connection attempts to the gateway.
+    pub connects: Counter,
+}
 
-/// All counters by name.
-pub fn snapshot() -> Vec<(&'static str, u64)> {
-    vec![
-        ("keeper_wakeups", KEEPER_WAKEUPS.get()),
-        ("reconciles", RECONCILES.get()),
-        ("session_wakeups", SESSION_WAKEUPS.get()),
-        ("heartbeats", HEARTBEATS.get()),
-        ("connects", CONNECTS.get()),
-    ]
+impl Metrics {
+    /// All counters by name.
+    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            ("keeper_wakeups", self.keeper_wakeups.get()),
+            ("reconciles", self.reconciles.get()),
+            ("session_wakeups", self.session_wakeups.get()),
+            ("heartbeats", self.heartbeats.get()),
+            ("connects", self.connects.get()),
+        ]
+    }
 }

@@ -16,7 +16,7 @@ use corral_wire::{AgentMessage, ControllerMessage, Hello, PROTOCOL_VERSION, Rene
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, sleep_until, timeout};
 
-use crate::metrics;
+use crate::metrics::Metrics;
 use crate::outbox::{Outbox, OutboxError};
 use crate::renew::Renewal;
 use crate::run::keeper::{Event, Status, lock};
@@ -58,6 +58,7 @@ pub struct SessionContext {
     pub events: mpsc::Sender<Event>,
     pub status: watch::Receiver<Status>,
     pub renewal: Renewal,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The gateway client configuration from the state directory's key and certificates.
@@ -100,7 +101,7 @@ pub async fn session(
     ctx: &SessionContext,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), SessionError> {
-    metrics::CONNECTS.inc();
+    ctx.metrics.connects.inc();
     let tls = Arc::new(tls_config(&ctx.state)?);
     let mut conn =
         AgentConnection::connect(&ctx.config.gateway, &ctx.config.server_name, tls).await?;
@@ -149,7 +150,7 @@ async fn serve(
     let mut renew_at = renewal_due(ctx)?;
     let mut renewing = false;
     loop {
-        metrics::SESSION_WAKEUPS.inc();
+        ctx.metrics.session_wakeups.inc();
         let unsent = lock(&ctx.outbox).take_unsent();
         for m in &unsent {
             conn.send(m).await?;
@@ -160,7 +161,7 @@ async fn serve(
                 match msg? {
                     None => return Err(SessionError::Closed),
                     Some(m) => {
-                        if handle(ctx, conn, m, &mut renewing).await? {
+                        if handle(ctx, m, &mut renewing).await? {
                             renew_at = renewal_due(ctx)?;
                         }
                     }
@@ -173,7 +174,7 @@ async fn serve(
                     return Err(SessionError::Silent(silent));
                 }
                 conn.send(&AgentMessage::Heartbeat {}).await?;
-                metrics::HEARTBEATS.inc();
+                ctx.metrics.heartbeats.inc();
                 next_beat = Instant::now() + heartbeat;
             }
             () = sleep_until(renew_at), if !renewing => {
@@ -201,7 +202,6 @@ async fn serve(
 /// Handles one message; `Ok(true)` when the certificate was renewed.
 async fn handle(
     ctx: &SessionContext,
-    _conn: &mut AgentConnection,
     msg: ControllerMessage,
     renewing: &mut bool,
 ) -> Result<bool, SessionError> {

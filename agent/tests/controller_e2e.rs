@@ -64,6 +64,7 @@ async fn enroll_run_apply_report_and_resync() {
     // Run.
     let (stop, stopped) = watch::channel(false);
     let mut opts = Options::new(state.clone(), phone.maker());
+    let metrics = std::sync::Arc::clone(&opts.metrics);
     opts.backoff = Backoff {
         base: Duration::from_millis(100),
         max: Duration::from_millis(500),
@@ -77,10 +78,11 @@ async fn enroll_run_apply_report_and_resync() {
         let device = device.clone();
         let version = version.clone();
         async move {
-            store
-                .device(&device)
-                .await
-                .is_ok_and(|d| d.applied_version.map(|v| v.to_string()) == Some(version))
+            store.device(&device).await.is_ok_and(|d| {
+                // The apply result and the state report are separate messages.
+                d.applied_version.map(|v| v.to_string()) == Some(version)
+                    && d.observed_state.is_some()
+            })
         }
     })
     .await;
@@ -135,19 +137,19 @@ async fn enroll_run_apply_report_and_resync() {
     .await;
 
     // Idle: no loop wakes up without a reason (the heartbeat is a minute away).
-    let before = corral_agent::metrics::snapshot();
+    let before = metrics.snapshot();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = corral_agent::metrics::snapshot();
+    let after = metrics.snapshot();
     for ((name, a), (_, b)) in before.iter().zip(&after) {
         assert_eq!(a, b, "{name} changed while idle: {before:?} → {after:?}");
     }
 
     // The gateway drops the connection: the agent comes back (backoff 100 ms here).
-    let connects = corral_agent::metrics::CONNECTS.get();
+    let connects = metrics.connects.get();
     assert!(ctl.state.gateway.disconnect(&device, "test"));
     eventually("the agent reconnected", || {
-        let online = ctl.state.gateway.is_online(&device);
-        async move { online && corral_agent::metrics::CONNECTS.get() > connects }
+        let online = ctl.state.gateway.is_online(&device) && metrics.connects.get() > connects;
+        async move { online }
     })
     .await;
 
@@ -158,5 +160,70 @@ async fn enroll_run_apply_report_and_resync() {
         .unwrap()
         .unwrap();
     drop(ctl);
+    phone.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_certificate_is_renewed_with_a_key_made_on_the_phone() {
+    let ctl = Controller::start().await;
+    let (token, _) = ctl.publish_and_token().await;
+    let phone = TestPhone::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateDir::new(dir.path().join("corral"));
+    let info = enroll::device_info(&mut phone.shell()).await.unwrap();
+    let config = enroll::enroll(
+        &state,
+        &ctl.enrollment.to_string(),
+        ctl.state.ca.fingerprint(),
+        &token,
+        info,
+    )
+    .await
+    .unwrap();
+    let device = DeviceId::parse(&config.device_id).unwrap();
+    let first_key = state.read("key.pem").unwrap().unwrap();
+    let first_cert = state.read("cert.pem").unwrap().unwrap();
+
+    // Renew as soon as connected (the schedule's upper bound is 300 ms here).
+    let (stop, stopped) = watch::channel(false);
+    let mut opts = Options::new(state.clone(), phone.maker());
+    let metrics = std::sync::Arc::clone(&opts.metrics);
+    opts.renewal = corral_agent::renew::Renewal {
+        min: Duration::from_millis(100),
+        max: Duration::from_millis(300),
+    };
+    let agent = tokio::spawn(run::run(opts, stopped));
+    let store = ctl.state.store.clone();
+    eventually("a second certificate", || {
+        let (store, device) = (store.clone(), device.clone());
+        async move {
+            store
+                .certificates_of(&device)
+                .await
+                .is_ok_and(|c| c.len() >= 2)
+        }
+    })
+    .await;
+    eventually("the new certificate stored", || {
+        let cert = state.read("cert.pem").unwrap().unwrap();
+        let first = first_cert.clone();
+        async move { cert != first }
+    })
+    .await;
+    assert_ne!(state.read("key.pem").unwrap().unwrap(), first_key);
+    // The next connection uses the new key and certificate.
+    let connects = metrics.connects.get();
+    assert!(ctl.state.gateway.disconnect(&device, "test"));
+    eventually("reconnected with the renewed certificate", || {
+        let online = ctl.state.gateway.is_online(&device) && metrics.connects.get() > connects;
+        async move { online }
+    })
+    .await;
+    stop.send_replace(true);
+    tokio::time::timeout(Duration::from_secs(10), agent)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     phone.stop().await;
 }

@@ -178,3 +178,59 @@ async fn steady_state_observation_is_one_round_trip() {
     assert_eq!(again, phone);
     p.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_of_every_kind_is_repaired_or_reported() {
+    let p = TestPhone::start().await;
+    let mut shell = p.shell();
+    let mut observer = Observer::new();
+    let target = butcher_shop();
+    assert!(reconcile(&mut shell, &mut observer, &target).await.clean());
+
+    // An app made visible, a setting changed, an account signed in, and WhatsApp
+    // mirroring a contact through its own account (left alone: it is the messenger's).
+    p.sh("pm unhide --user 10 com.android.chrome");
+    p.sh("settings put --user 10 secure managed_profile_contact_remote_search 1");
+    p.phone.update(|s| {
+        s.data_mut(10)
+            .accounts
+            .push(corral_devsim::phone::state::Account {
+                name: "someone@gmail.com".into(),
+                account_type: "com.google".into(),
+            });
+    });
+    p.sh("content insert --user 10 --uri content://com.android.contacts/raw_contacts --bind account_type:s:com.whatsapp.w4b --bind account_name:s:WhatsApp");
+
+    let report = reconcile(&mut shell, &mut observer, &target).await;
+    assert!(report.clean(), "{:?}", report.errors());
+    let done: Vec<&str> = report.done.iter().map(|d| d.description.as_str()).collect();
+    assert_eq!(
+        done,
+        vec![
+            "hid com.android.chrome in user 10",
+            "set secure managed_profile_contact_remote_search=0 in user 10"
+        ]
+    );
+    assert!(report.found.drift.iter().any(
+        |d| matches!(d, Drift::ForbiddenAccounts { account_types } if account_types == &["com.google"])
+    ), "{:?}", report.found.drift);
+    assert!(
+        !report
+            .found
+            .drift
+            .iter()
+            .any(|d| matches!(d, Drift::ForeignContacts { .. }))
+    );
+    assert_eq!(p.sh("pm list packages --user 10 com.android.chrome"), "");
+    assert_eq!(
+        p.sh("settings get --user 10 secure managed_profile_contact_remote_search"),
+        "0\n"
+    );
+    let items = serde_json::to_string(&reconcile::drift_items(&report)).unwrap();
+    // Account types only, never names.
+    assert!(
+        items.contains("\"forbidden_accounts\"") && !items.contains("someone@gmail.com"),
+        "{items}"
+    );
+    p.stop().await;
+}

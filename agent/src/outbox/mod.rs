@@ -252,7 +252,25 @@ impl Outbox {
     }
 
     /// A new connection: the controller has everything through `acked`.
+    ///
+    /// A controller that has more than this outbox ever numbered (the state directory was
+    /// restored from an old copy) would take new reports for re-sends of old ones and drop
+    /// them; numbering jumps past what it has instead, durably (a floor record).
     pub fn welcome(&mut self, acked: u64) -> Result<(), OutboxError> {
+        if acked >= self.ledger.next_seq() {
+            let floor = serde_json::to_vec(&Entry::Floor {
+                next_seq: acked + 1,
+            })
+            .map_err(|e| OutboxError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            self.file
+                .write_all(&record::encode(&floor))
+                .map_err(io(&self.path))?;
+            self.file.sync_data().map_err(io(&self.path))?;
+            self.ledger.floor(acked + 1);
+        }
         if self.ledger.welcome(acked) > 0 {
             self.messages.retain(|s, _| *s > acked);
             self.compact_if_worth_it()?;

@@ -120,3 +120,18 @@ fn garbage_in_the_middle_stops_reading_there() {
     o.welcome(0).unwrap();
     assert_eq!(seqs(&o.take_unsent()), vec![1]);
 }
+
+#[test]
+fn a_controller_ahead_of_the_outbox_moves_numbering_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut o, _) = Outbox::open(dir.path()).unwrap();
+    o.append(report).unwrap();
+    // The controller already stored reports up to 40 (this state is an old copy).
+    o.welcome(40).unwrap();
+    assert_eq!(o.next_seq(), 41);
+    assert_eq!(o.append(report).unwrap(), 41);
+    assert_eq!(seqs(&o.take_unsent()), vec![41]);
+    drop(o);
+    let (o, _) = Outbox::open(dir.path()).unwrap();
+    assert_eq!(o.next_seq(), 42);
+}

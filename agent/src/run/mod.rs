@@ -15,6 +15,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
+use crate::metrics::Metrics;
 use crate::outbox::{Outbox, OutboxError};
 use crate::renew::Renewal;
 use crate::session::{self, SessionContext};
@@ -35,6 +36,8 @@ pub struct Options {
     pub backoff: Backoff,
     /// The certificate renewal schedule.
     pub renewal: Renewal,
+    /// Where the agent counts its wake-ups.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Options {
@@ -46,6 +49,7 @@ impl Options {
             script_timeout: DEFAULT_SCRIPT_TIMEOUT,
             backoff: Backoff::default(),
             renewal: Renewal::default(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -85,6 +89,7 @@ pub async fn run(opts: Options, mut shutdown: watch::Receiver<bool>) -> Result<(
         shell,
         Arc::clone(&outbox),
         Arc::clone(&outbox_changed),
+        Arc::clone(&opts.metrics),
     )?;
     let (events_tx, events_rx) = mpsc::channel(16);
     // The keeper lives exactly as long as this call: dropped (cancelled), it is aborted.
@@ -97,6 +102,7 @@ pub async fn run(opts: Options, mut shutdown: watch::Receiver<bool>) -> Result<(
         events: events_tx,
         status,
         renewal: opts.renewal,
+        metrics: Arc::clone(&opts.metrics),
     };
     let mut attempt = 0;
     loop {

@@ -15,19 +15,27 @@ use super::{AndroidShell, ShellError, ShellOutput};
 #[derive(Debug, Default, Clone)]
 pub struct LocalShell {
     program: Option<String>,
+    env: Vec<(String, String)>,
 }
 
 impl LocalShell {
     /// `sh` from `PATH`.
     pub fn new() -> Self {
-        LocalShell { program: None }
+        LocalShell::default()
     }
 
     /// Another shell binary (tests).
     pub fn with_program(program: impl Into<String>) -> Self {
         LocalShell {
             program: Some(program.into()),
+            env: Vec::new(),
         }
+    }
+
+    /// Extra environment for `sh` (e.g. a `PATH` whose `sh` is a simulated phone's).
+    pub fn with_env(mut self, env: Vec<(String, String)>) -> Self {
+        self.env = env;
+        self
     }
 }
 
@@ -40,6 +48,7 @@ impl AndroidShell for LocalShell {
         let mut child = Command::new(program)
             .arg("-c")
             .arg(&wrapped)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

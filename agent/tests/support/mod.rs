@@ -3,7 +3,6 @@
 //! phone itself.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod android_tools;
 pub mod controller;
 
 use std::net::SocketAddr;
@@ -49,17 +48,10 @@ impl TestPhone {
         }
     }
 
-    /// A maker of ADB shells to the phone (with the commands the simulator lacks, see
-    /// `android_tools`).
+    /// A maker of ADB shells to the phone.
     pub fn maker(&self) -> ShellMaker {
-        let (addr, key, phone) = (self.addr, self.key.clone(), Arc::clone(&self.phone));
-        Arc::new(move || {
-            let adb = Box::new(AdbShell::new(addr, key.clone()));
-            Box::new(android_tools::WithAndroidTools::new(
-                adb,
-                Arc::clone(&phone),
-            )) as Box<dyn AndroidShell>
-        })
+        let (addr, key) = (self.addr, self.key.clone());
+        Arc::new(move || Box::new(AdbShell::new(addr, key.clone())) as Box<dyn AndroidShell>)
     }
 
     /// The agent's shell to the phone.

@@ -233,8 +233,10 @@ fn next_delim(line: &[u8], from: usize, mode: &Mode) -> Option<(usize, usize)> {
         Mode::Regex(re) => {
             let text: Vec<char> = String::from_utf8_lossy(&line[from..]).chars().collect();
             let (so, eo) = re.find_at(&text, 0)?.first().copied().flatten()?;
+            // Offsets in the lossily decoded text; clamped in case invalid UTF-8 grew.
             let byte = |k: usize| text[..k].iter().map(|c| c.len_utf8()).sum::<usize>();
-            Some((from + byte(so), from + byte(eo)))
+            let len = line.len();
+            Some(((from + byte(so)).min(len), (from + byte(eo)).min(len)))
         }
         _ => None,
     }

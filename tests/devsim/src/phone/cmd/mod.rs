@@ -1,5 +1,7 @@
 //! The programs of the simulated phone: Android's `pm`/`cmd`, `am`, `dpm`, `content`,
-//! `settings`, `bmgr`, `getprop`/`setprop`, and the toybox tools the project uses.
+//! `settings`, `bmgr`, `dumpsys`, `getprop`/`setprop`, mksh's `test`, and the toybox tools
+//! the project uses (`sed`, `grep`, `cut`, `tr`, `sort`, `uniq`, `printf`, the hash tools,
+//! file tools).
 //!
 //! Each program is a function `(ctx, argv) -> exit code` that prints through
 //! [`Ctx`]; the texts are the configured Android release's (see `phone::android`).
@@ -14,13 +16,16 @@ pub mod coreutils;
 pub mod cut;
 pub mod digest;
 pub mod dpm;
+pub mod dumpsys;
 pub mod fileops;
 pub mod files;
 pub mod getprop;
 pub mod pm;
 pub mod pm_install;
+pub mod pm_query;
 pub mod pm_state;
 pub mod pm_users;
+pub mod printf;
 pub mod ps;
 pub mod regex;
 pub mod sed;
@@ -118,6 +123,7 @@ pub fn lookup(name: &str) -> Option<Handler> {
         "cmd" => cmd,
         "am" => am::am,
         "dpm" => dpm::dpm,
+        "dumpsys" => dumpsys::dumpsys,
         "content" => content::content,
         "settings" => settings::settings,
         "bmgr" => bmgr::bmgr,
@@ -139,6 +145,7 @@ pub fn lookup(name: &str) -> Option<Handler> {
         "which" => coreutils::which,
         "grep" => text::grep,
         "sed" => sed::sed,
+        "printf" => printf::printf,
         "head" => text::head,
         "tail" => text::tail,
         "wc" => text::wc,

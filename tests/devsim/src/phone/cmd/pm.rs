@@ -60,6 +60,7 @@ pub fn pm(ctx: &mut Ctx<'_>, argv: &[String]) -> u8 {
         "grant" => pm_state::grant(ctx, rest, true),
         "revoke" => pm_state::grant(ctx, rest, false),
         "set-user-restriction" => pm_state::set_user_restriction(ctx, rest),
+        "query-activities" => super::pm_query::query_activities(ctx, rest),
         "get-max-users" => {
             let max = ctx.phone.config().max_users;
             ctx.outln(format!("Maximum supported users: {max}"));

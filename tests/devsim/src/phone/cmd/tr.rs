@@ -58,48 +58,54 @@ fn byte_at(s: &[u8], i: &mut usize) -> u8 {
     }
 }
 
+/// The position of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A `[c*N]` repeat count (`N` decimal, octal with a leading 0, empty: fill).
+fn repeat_count(digits: &[u8], fill: Option<usize>, have: usize) -> Result<usize, String> {
+    let text = String::from_utf8_lossy(digits);
+    if digits.is_empty() {
+        return Ok(fill.map(|f| f.saturating_sub(have)).unwrap_or(0));
+    }
+    let parsed = match text.strip_prefix('0') {
+        Some(oct) => usize::from_str_radix(if oct.is_empty() { "0" } else { oct }, 8),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| format!("bad repeat '{text}'"))
+}
+
 /// Expands a set; `fill` is SET1's length for a `[c*]` in SET2.
 fn expand(set: &str, fill: Option<usize>) -> Result<Vec<u8>, String> {
     let s = set.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
-        if s[i] == b'[' && i + 1 < s.len() {
-            let rest = &set[i..];
-            if let Some(body) = rest.strip_prefix("[:")
-                && let Some(end) = body.find(":]")
-            {
-                let name = &body[..end];
-                out.extend(class(name).ok_or_else(|| format!("bad class '{name}'"))?);
-                i += end + 4;
-                continue;
-            }
-            if rest.len() >= 5 && rest.as_bytes()[1] == b'=' && &rest.as_bytes()[3..5] == b"=]" {
-                out.push(rest.as_bytes()[2]);
-                i += 5;
-                continue;
-            }
+        let rest = &s[i..];
+        if let Some(body) = rest.strip_prefix(b"[:")
+            && let Some(end) = find(body, b":]")
+        {
+            let name = String::from_utf8_lossy(&body[..end]).into_owned();
+            out.extend(class(&name).ok_or_else(|| format!("bad class '{name}'"))?);
+            i += end + 4;
+            continue;
+        }
+        if rest.len() >= 5 && rest[0] == b'[' && rest[1] == b'=' && &rest[3..5] == b"=]" {
+            out.push(rest[2]);
+            i += 5;
+            continue;
+        }
+        if rest.first() == Some(&b'[') && rest.len() > 1 {
             let mut j = i + 1;
-            if j < s.len() {
-                let c = byte_at(s, &mut j);
-                if s.get(j) == Some(&b'*')
-                    && let Some(close) = s[j..].iter().position(|b| *b == b']')
-                {
-                    let digits = &set[j + 1..j + close];
-                    let n = if digits.is_empty() {
-                        fill.map(|f| f.saturating_sub(out.len())).unwrap_or(0)
-                    } else if let Some(oct) = digits.strip_prefix('0') {
-                        usize::from_str_radix(if oct.is_empty() { "0" } else { oct }, 8)
-                            .map_err(|_| format!("bad repeat '{digits}'"))?
-                    } else {
-                        digits
-                            .parse()
-                            .map_err(|_| format!("bad repeat '{digits}'"))?
-                    };
-                    out.extend(std::iter::repeat_n(c, n.min(1 << 16)));
-                    i = j + close + 1;
-                    continue;
-                }
+            let c = byte_at(s, &mut j);
+            if s.get(j) == Some(&b'*')
+                && let Some(close) = s[j..].iter().position(|b| *b == b']')
+            {
+                let n = repeat_count(&s[j + 1..j + close], fill, out.len())?;
+                out.extend(std::iter::repeat_n(c, n.min(1 << 16)));
+                i = j + close + 1;
+                continue;
             }
         }
         let lo = byte_at(s, &mut i);

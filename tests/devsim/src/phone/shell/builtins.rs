@@ -81,7 +81,10 @@ impl Shell<'_> {
             "eval" => {
                 let text = args.join(" ");
                 self.status = 0;
-                return Some(self.run_text(&text, stdin));
+                self.depth += 1;
+                let out = self.run_text(&text, stdin);
+                self.depth -= 1;
+                return Some(out);
             }
             "read" => return Some(self.read_builtin(args, stdin)),
             "wait" | "trap" | "umask" => self.status = 0,
@@ -107,7 +110,12 @@ impl Shell<'_> {
             "." | "source" => {
                 return Some(match args.first() {
                     None => self.fail(&format!("{name}: missing argument"), 1),
-                    Some(file) => self.run_script_file(file, stdin, false),
+                    Some(file) => {
+                        self.depth += 1;
+                        let out = self.run_script_file(file, stdin, false);
+                        self.depth -= 1;
+                        out
+                    }
                 });
             }
             "nohup" | "setsid" => {

@@ -4,6 +4,7 @@
 //! **Bounded:** all loops of one command line (every shell it starts included) share
 //! [`MAX_LOOP_ITERATIONS`] (`Shell::set_loop_limit` changes it). The shell whose loop goes past it is killed as a runaway
 //! process would be: `Killed` on stderr (once), status 137, nothing more runs in it.
+//! Values and output past the memory limits of `run` end the same way.
 
 use std::io::Read;
 use std::sync::atomic::Ordering;
@@ -156,12 +157,8 @@ impl Shell<'_> {
         if used <= self.loop_limit {
             return true;
         }
-        if used == self.loop_limit + 1 {
-            tracing::warn!("shell loops ran {} iterations; killed", self.loop_limit);
-            out.err("Killed\n");
-        }
-        self.status = 137;
-        self.exited = true;
+        let why = format!("the loops ran {} iterations", self.loop_limit);
+        self.kill(out, &why);
         false
     }
 }

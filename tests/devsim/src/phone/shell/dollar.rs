@@ -19,11 +19,19 @@ pub(super) fn is_param_name(s: &str) -> bool {
         || matches!(s, "?" | "$" | "#" | "!" | "@" | "*" | "-")
 }
 
+/// `${…}` operands nested deeper than this are a bad substitution.
+const MAX_BRACE_NESTING: usize = 32;
+
 /// Lexes `text` as one word whose whitespace is literal (a `${…}` operand).
 pub(super) fn lex_word(text: &str) -> Result<Word, LexError> {
+    lex_word_at(text, 0)
+}
+
+fn lex_word_at(text: &str, depth: usize) -> Result<Word, LexError> {
     let mut lx = Lexer {
         chars: text.chars().collect(),
         pos: 0,
+        depth,
     };
     let mut word = Word::default();
     while lx.pos < lx.chars.len() {
@@ -96,10 +104,13 @@ impl Lexer {
                 let inner = self.brace_body()?;
                 word.0.push(match split_param(&inner) {
                     Some(Brace::Plain(name)) => Seg::Var { name, quoted },
+                    Some(Brace::Op(..)) if self.depth >= MAX_BRACE_NESTING => {
+                        Seg::BadSubst(format!("${{{inner}}}"))
+                    }
                     Some(Brace::Op(name, op, arg)) => Seg::Param {
                         name,
                         op,
-                        arg: lex_word(&arg)?,
+                        arg: lex_word_at(&arg, self.depth + 1)?,
                         quoted,
                     },
                     None => Seg::BadSubst(format!("${{{inner}}}")),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::Output;
 use super::lexer::{Redir, RedirKind, Seg, Word};
-use super::run::Shell;
+use super::run::{MAX_VALUE, Shell};
 use crate::phone::fs::AndroidPath;
 
 /// Where a descriptor goes.
@@ -112,6 +112,15 @@ impl Shell<'_> {
     }
 
     fn seg_value(&mut self, seg: &Seg) -> String {
+        let value = self.seg_value_unchecked(seg);
+        if value.len() > MAX_VALUE {
+            self.too_big = true;
+            return String::new();
+        }
+        value
+    }
+
+    fn seg_value_unchecked(&mut self, seg: &Seg) -> String {
         match seg {
             Seg::Var { name, .. } => self.var(name),
             Seg::Cmd { script, .. } => {

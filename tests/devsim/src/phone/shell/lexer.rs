@@ -158,6 +158,8 @@ pub enum LexError {
 pub(super) struct Lexer {
     pub(super) chars: Vec<char>,
     pub(super) pos: usize,
+    /// How many `${…}` operands this lexer is inside.
+    pub(super) depth: usize,
 }
 
 /// Splits a command line into tokens.
@@ -165,6 +167,7 @@ pub fn lex(line: &str) -> Result<Vec<Token>, LexError> {
     let mut lx = Lexer {
         chars: line.chars().collect(),
         pos: 0,
+        depth: 0,
     };
     let mut tokens = Vec::new();
     let mut word = Word::default();

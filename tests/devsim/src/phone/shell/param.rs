@@ -7,7 +7,7 @@
 
 use super::arith::{self, Vars};
 use super::dollar::lex_word;
-use super::glob::glob_matches;
+use super::glob::Glob;
 use super::lexer::{ParamOp, Word};
 use super::run::Shell;
 
@@ -82,37 +82,24 @@ impl Shell<'_> {
             }
             ParamOp::TrimPrefix { longest } => {
                 let v = value.unwrap_or_default();
-                let pattern = self.pattern(arg);
-                let cuts: Vec<usize> = v
-                    .char_indices()
-                    .map(|(i, _)| i)
-                    .chain(std::iter::once(v.len()))
-                    .collect();
-                let mut order: Box<dyn Iterator<Item = &usize>> = if longest {
-                    Box::new(cuts.iter().rev())
-                } else {
-                    Box::new(cuts.iter())
-                };
-                match order.find(|&&i| glob_matches(&pattern, &v[..i])) {
-                    Some(&i) => v[i..].to_string(),
+                let glob = Glob::new(&self.pattern(arg));
+                let ends = glob.prefix_matches(v.chars());
+                let cut = if longest { ends.last() } else { ends.first() };
+                match cut {
+                    Some(&n) => v.chars().skip(n).collect(),
                     None => v,
                 }
             }
             ParamOp::TrimSuffix { longest } => {
                 let v = value.unwrap_or_default();
-                let pattern = self.pattern(arg);
-                let cuts: Vec<usize> = v
-                    .char_indices()
-                    .map(|(i, _)| i)
-                    .chain(std::iter::once(v.len()))
-                    .collect();
-                let mut order: Box<dyn Iterator<Item = &usize>> = if longest {
-                    Box::new(cuts.iter())
-                } else {
-                    Box::new(cuts.iter().rev())
-                };
-                match order.find(|&&i| glob_matches(&pattern, &v[i..])) {
-                    Some(&i) => v[..i].to_string(),
+                let glob = Glob::new(&self.pattern(arg)).reversed();
+                let ends = glob.prefix_matches(v.chars().rev());
+                let cut = if longest { ends.last() } else { ends.first() };
+                match cut {
+                    Some(&n) => {
+                        let keep = v.chars().count() - n;
+                        v.chars().take(keep).collect()
+                    }
                     None => v,
                 }
             }

@@ -93,10 +93,17 @@ pub enum ParseError {
     Unmatched(String),
     #[error("{0}: bad identifier")]
     BadIdentifier(String),
+    /// More nested constructs than [`MAX_NESTING`].
+    #[error("syntax error: nesting too deep")]
+    TooDeep,
     /// A construct the simulated shell does not implement.
     #[error("{0}: not supported by the simulated shell")]
     Unsupported(String),
 }
+
+/// Compound commands and subshells nested deeper than this are refused (the parser and
+/// the executor recurse once per level).
+pub const MAX_NESTING: usize = 64;
 
 /// Words reserved at the start of a command.
 pub const RESERVED: &[&str] = &[
@@ -268,6 +275,9 @@ impl Parser {
         match self.peek() {
             None => Err(self.eof()),
             Some(Token::Op(Op::LParen)) => {
+                if self.open.len() >= MAX_NESTING {
+                    return Err(ParseError::TooDeep);
+                }
                 self.pos += 1;
                 self.open.push("(");
                 let inner = self.list(&[])?;
@@ -287,6 +297,7 @@ impl Parser {
             }
             Some(Token::Op(op)) => Err(ParseError::Unexpected(op.text().into())),
             Some(t) => match reserved(t) {
+                Some(_) if self.open.len() >= MAX_NESTING => Err(ParseError::TooDeep),
                 Some(kw) => self.compound(kw),
                 None => self.simple().map(Command::Simple),
             },

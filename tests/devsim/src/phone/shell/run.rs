@@ -9,15 +9,29 @@
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::Output;
 use super::lexer::{self, Op};
 use super::parse::{self, AndOr, Command, Pipeline, Script};
 use crate::phone::Phone;
 
-/// How deep `sh -c`, `eval` and `$(…)` may nest.
+/// How deep `sh -c`, `eval`, `.` and `$(…)` may nest.
 const MAX_DEPTH: u32 = 24;
+/// Stack one command line may use below where its shell started (compound commands,
+/// subshells and substitutions nest; frames are much larger in debug builds).
+const STACK_BUDGET: usize = 1024 * 1024;
+
+/// The largest value one expansion may produce, and the most output one command line may
+/// collect: past them the shell is killed as the low-memory killer would.
+pub const MAX_VALUE: usize = 4 << 20;
+pub const MAX_OUTPUT: usize = 64 << 20;
+
+/// Roughly where the stack is now (the address of a local).
+fn stack_position() -> usize {
+    let marker = 0u8;
+    std::ptr::addr_of!(marker) as usize
+}
 
 /// A pending `break N` / `continue N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +68,13 @@ pub struct Shell<'p> {
     pub(super) budget: Arc<AtomicU64>,
     /// How many iterations `budget` allows (see `control::MAX_LOOP_ITERATIONS`).
     pub(super) loop_limit: u64,
-    depth: u32,
+    /// Whether a shell of this command line was killed already (`Killed` is printed once).
+    pub(super) killed: Arc<AtomicBool>,
+    /// An expansion grew past [`MAX_VALUE`].
+    pub(super) too_big: bool,
+    pub(super) depth: u32,
+    /// Where the stack was when the outermost shell started.
+    stack_base: usize,
     pub(super) exited: bool,
     pub(super) disconnect: bool,
 }
@@ -94,7 +114,10 @@ impl<'p> Shell<'p> {
             expand_error: None,
             budget: Arc::new(AtomicU64::new(0)),
             loop_limit: super::control::MAX_LOOP_ITERATIONS,
+            killed: Arc::new(AtomicBool::new(false)),
+            too_big: false,
             depth: 0,
+            stack_base: stack_position(),
             exited: false,
             disconnect: false,
         }
@@ -121,7 +144,10 @@ impl<'p> Shell<'p> {
             expand_error: None,
             budget: Arc::clone(&self.budget),
             loop_limit: self.loop_limit,
+            killed: Arc::clone(&self.killed),
+            too_big: false,
             depth: self.depth + 1,
+            stack_base: self.stack_base,
             exited: false,
             disconnect: false,
         }
@@ -180,6 +206,12 @@ impl<'p> Shell<'p> {
 
     pub(super) fn script(&mut self, script: &Script, stdin: &mut dyn Read) -> Output {
         let mut out = Output::default();
+        if self.stack_base.abs_diff(stack_position()) > STACK_BUDGET {
+            out.err("/system/bin/sh: too much recursion\n");
+            self.status = 2;
+            self.exited = true;
+            return out;
+        }
         for item in &script.items {
             if self.stopped() {
                 break;
@@ -188,8 +220,22 @@ impl<'p> Shell<'p> {
             if item.background {
                 self.status = 0;
             }
+            if out.chunks.iter().map(|(_, b)| b.len()).sum::<usize>() > MAX_OUTPUT {
+                self.kill(&mut out, "the output passed the simulator's memory limit");
+            }
         }
         out
+    }
+
+    /// Ends this shell as a killed process: status 137 and, once per command line,
+    /// `Killed` on stderr.
+    pub(super) fn kill(&mut self, out: &mut Output, why: &str) {
+        if !self.killed.swap(true, Ordering::Relaxed) {
+            tracing::warn!("simulated shell killed: {why}");
+            out.err("Killed\n");
+        }
+        self.status = 137;
+        self.exited = true;
     }
 
     fn chain(&mut self, chain: &AndOr, stdin: &mut dyn Read, background: bool) -> Output {
@@ -287,6 +333,12 @@ impl<'p> Shell<'p> {
 
     /// Reports a fatal expansion error: the command does not run and the shell exits.
     pub(super) fn take_expand_error(&mut self, out: &mut Output) -> bool {
+        if std::mem::take(&mut self.too_big) {
+            self.expand_error = None;
+            out.extend(std::mem::take(&mut self.pending));
+            self.kill(out, "an expansion passed the simulator's memory limit");
+            return true;
+        }
         match self.expand_error.take() {
             Some(msg) => {
                 out.extend(std::mem::take(&mut self.pending));

@@ -115,6 +115,16 @@ fn loops_are_bounded_like_a_killed_process() {
             [exit 137]
         "#]],
     );
+    // Memory runs out before the iterations do: the low-memory killer's end, too.
+    check(
+        &p,
+        "x=ab; while :; do x=\"$x$x\"; done; echo never",
+        expect![[r#"
+            [stderr]
+            Killed
+            [exit 137]
+        "#]],
+    );
     check(
         &p,
         "x=$(while :; do :; done); echo after=$?",
@@ -358,4 +368,44 @@ fn compound_syntax_errors_are_mksh_s() {
             ok
         "#]],
     );
+}
+
+#[test]
+fn hostile_nesting_ends_with_an_error_not_a_crash() {
+    let p = phone(
+        14,
+        &["echo '. /data/local/tmp/self.sh' > /data/local/tmp/self.sh"],
+    );
+    let deep_if = format!(
+        "{}echo x{}",
+        "if true; then ".repeat(5_000),
+        "; fi".repeat(5_000)
+    );
+    let deep_paren = format!("{}echo x{}", "(".repeat(5_000), ")".repeat(5_000));
+    let deep_brace = format!("echo {}x{}", "${a:-".repeat(5_000), "}".repeat(5_000));
+    let deep_arith = format!("echo $(({}1{}))", "(".repeat(5_000), ")".repeat(5_000));
+    for (script, want) in [
+        (deep_if.as_str(), "syntax error: nesting too deep"),
+        (deep_paren.as_str(), "syntax error: nesting too deep"),
+        (deep_brace.as_str(), "bad substitution"),
+        (deep_arith.as_str(), "expression too deeply nested"),
+        ("x='eval $x'; eval $x", "too much recursion"),
+        (". /data/local/tmp/self.sh", "too much recursion"),
+    ] {
+        let out = p.run_shell(script, &mut std::io::empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(want),
+            "{}: {err}",
+            &script[..script.len().min(40)]
+        );
+        assert_ne!(out.exit, 0);
+    }
+    // Nesting a real script would use still works.
+    let nested = format!(
+        "{}echo ok{}",
+        "if true; then ".repeat(20),
+        "; fi".repeat(20)
+    );
+    assert_eq!(render(&p.run_shell(&nested, &mut std::io::empty())), "ok\n");
 }

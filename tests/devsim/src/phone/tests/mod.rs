@@ -6,6 +6,7 @@ mod control;
 mod device;
 mod files;
 mod install;
+mod observe;
 mod packages;
 mod planner;
 mod process;

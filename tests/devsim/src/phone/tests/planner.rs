@@ -3,7 +3,8 @@
 //! observe again from the phone's state, and repeat until the plan is empty.
 //!
 //! The observation is built from `Phone::read` the way the agent's observer sees a phone
-//! (`pm list packages` hides hidden packages; the named ones are seen in detail).
+//! (`pm list packages` hides hidden packages; the named ones are seen in detail; launcher
+//! icons as `pm query-activities` reports them).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,19 +18,8 @@ use expect_test::expect;
 
 use super::{TestPhone, phone};
 use crate::phone::Phone;
+use crate::phone::cmd::pm_query::launcher_activity;
 use crate::phone::contacts::Value;
-
-/// System packages that have a launcher icon (the simulator does not model activities).
-const LAUNCHABLE: &[&str] = &[
-    "com.android.settings",
-    "com.android.chrome",
-    "com.android.vending",
-    "com.google.android.contacts",
-    "com.google.android.dialer",
-    "com.google.android.apps.messaging",
-    "com.google.android.gm",
-    "com.google.android.youtube",
-];
 
 fn profile(names: &[(&str, &str, &str)]) -> (DeviceProfile, AllowList) {
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../profiles/examples");
@@ -67,7 +57,7 @@ fn package_state(p: &crate::phone::state::Package, user: u32) -> Option<PackageS
         disabled: matches!(u.enabled, 2..=4),
         suspended: u.suspended,
         system: p.system,
-        launcher: !p.system || LAUNCHABLE.contains(&p.name.as_str()),
+        launcher: launcher_activity(&p.name, p.system).is_some(),
         granted: u
             .granted
             .iter()

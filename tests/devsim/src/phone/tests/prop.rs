@@ -1,6 +1,8 @@
 //! Property tests: random scripts built from the shell's constructs and the text tools
 //! never panic, never disconnect, and always end (loops are bounded).
 
+use std::time::{Duration, Instant};
+
 use proptest::prelude::*;
 
 use super::phone;
@@ -65,7 +67,7 @@ fn script() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// Any script of loops, conditionals, expansions and text tools ends quickly.
     #[test]
@@ -73,18 +75,40 @@ proptest! {
         let p = phone(14, &[]);
         let mut shell = Shell::new(&p);
         shell.set_loop_limit(2_000);
+        let start = Instant::now();
         let _ = shell.run_text(&text, &mut std::io::empty());
         prop_assert!(!shell.disconnected());
+        prop_assert!(start.elapsed() < Duration::from_secs(60), "{text}");
     }
+}
+
+/// Values that triple every round: trimming and splitting stay linear, and the memory
+/// limit ends the loop long before the iteration budget would.
+#[test]
+fn growing_values_end_quickly() {
+    let p = phone(14, &[]);
+    let start = Instant::now();
+    let out = p.run_shell(
+        "while x=$( echo ${x:-none} ${#x} ${x%1} ${x#?} ${x%%* *} ${x##*n} ); do nosuch; done",
+        &mut std::io::empty(),
+    );
+    assert_eq!(out.exit, 137, "{out:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(120),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
 fn runaway_loops_through_the_phone_are_killed() {
     let p = phone(14, &[]);
+    let start = Instant::now();
     let out = p.run_shell(
         "for i in 1 2; do while :; do x=$(while :; do :; done); done; done",
         &mut std::io::empty(),
     );
     assert_eq!(out.exit, 137);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "Killed\n");
+    assert!(start.elapsed() < Duration::from_secs(120));
 }

@@ -6,23 +6,25 @@
 //! interleaves with it). Between events it sleeps until the next reconcile is due: no
 //! polling, no busy loop.
 
+mod commands;
+mod record;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corral_wire::{
-    AgentMessage, ApplyOutcome, ApplyResult, Command, CommandKind, CommandOutcome, CommandResult,
-    DriftReport, ProfilePush, StateReport,
+    AgentMessage, ApplyOutcome, ApplyResult, Command, DriftReport, ProfilePush, StateReport,
 };
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 
-use crate::metrics;
+use crate::metrics::Metrics;
 use crate::observe::Observer;
 use crate::outbox::{Outbox, OutboxError};
 use crate::reconcile::{self, PushDecision, Target};
 use crate::shell::PhoneShell;
-use crate::state::{Applied, PendingResult, StateDir, StateError, Wanted};
+use crate::state::{Applied, StateDir, StateError};
 
 /// What the keeper is asked to do.
 #[derive(Debug, Clone)]
@@ -82,6 +84,7 @@ pub struct Keeper {
     last_state: Option<Value>,
     last_drift: Option<Vec<Value>>,
     last_reconcile: Option<Instant>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -122,6 +125,7 @@ impl Keeper {
         shell: PhoneShell,
         outbox: Arc<Mutex<Outbox>>,
         outbox_changed: Arc<Notify>,
+        metrics: Arc<Metrics>,
     ) -> Result<(Keeper, watch::Receiver<Status>), KeeperError> {
         let mut applied = state.applied()?;
         if let Some(pending) = applied.pending.take() {
@@ -157,6 +161,7 @@ impl Keeper {
                 last_state: None,
                 last_drift: None,
                 last_reconcile: None,
+                metrics,
             },
             rx,
         ))
@@ -191,7 +196,7 @@ impl Keeper {
         mut shutdown: watch::Receiver<bool>,
     ) {
         loop {
-            metrics::KEEPER_WAKEUPS.inc();
+            self.metrics.keeper_wakeups.inc();
             let timer = self.current().is_some();
             let due = self.due();
             tokio::select! {
@@ -210,7 +215,7 @@ impl Keeper {
     }
 
     async fn reconcile(&mut self, target: &Target) -> reconcile::Report {
-        metrics::RECONCILES.inc();
+        self.metrics.reconciles.inc();
         let report = reconcile::reconcile(&mut self.shell, &mut self.observer, target).await;
         self.last_reconcile = Some(Instant::now());
         if let Some(e) = &report.error {
@@ -224,7 +229,7 @@ impl Keeper {
 
     /// The timer (or a re-sync): a wanted profile is tried again; otherwise the applied one
     /// is enforced.
-    async fn scheduled(&mut self, forced: bool) {
+    pub(super) async fn scheduled(&mut self, forced: bool) {
         if let Some((target, push_seq)) = self.wanted.clone() {
             let report = self.reconcile(&target).await;
             if report.clean() {
@@ -352,134 +357,6 @@ impl Keeper {
                 }
             }
         }
-    }
-
-    async fn command(&mut self, command: Command) {
-        if command.push_seq <= self.applied.push_seq {
-            return;
-        }
-        tracing::info!(push_seq = command.push_seq, kind = ?command.kind, "Command.");
-        let (outcome, change) = match command.kind {
-            CommandKind::ReSync => {
-                self.observer = Observer::new();
-                self.scheduled(true).await;
-                (CommandOutcome::Done, Change::Keep)
-            }
-            CommandKind::RemoveWorkProfile => self.remove_work_profile().await,
-            CommandKind::Reboot | CommandKind::CollectLogs => (
-                CommandOutcome::Failed {
-                    error: format!("{:?} is not supported by this agent", command.kind),
-                },
-                Change::Keep,
-            ),
-        };
-        let result = |seq| {
-            AgentMessage::CommandResult(CommandResult {
-                seq,
-                push_seq: command.push_seq,
-                command_id: command.command_id.clone(),
-                outcome,
-            })
-        };
-        self.record(command.push_seq, result, change);
-    }
-
-    /// Stops enforcing (the profile is cleared, so the next reconcile does not create the
-    /// work profile again) and removes the work profile with its data.
-    async fn remove_work_profile(&mut self) -> (CommandOutcome, Change) {
-        let users = match self.shell.run("pm list users").await {
-            Ok(o) => crate::observe::users::parse_users(&o.output).map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        let work = match users {
-            Ok(users) => users.into_iter().find(|u| u.is_managed_profile()),
-            Err(e) => return (CommandOutcome::Failed { error: e }, Change::Keep),
-        };
-        let Some(work) = work else {
-            return (CommandOutcome::Done, Change::Clear);
-        };
-        match self.shell.run(&format!("pm remove-user {}", work.id)).await {
-            Ok(o)
-                if o.output == "Success: removed user\n"
-                    || o.output
-                        .starts_with(&format!("Success: user {} removed", work.id)) =>
-            {
-                (CommandOutcome::Done, Change::Clear)
-            }
-            Ok(o) => (
-                CommandOutcome::Failed {
-                    error: o.output.trim().to_owned(),
-                },
-                Change::Clear,
-            ),
-            Err(e) => (
-                CommandOutcome::Failed {
-                    error: e.to_string(),
-                },
-                Change::Clear,
-            ),
-        }
-    }
-
-    /// Records the result of push `push_seq` exactly once (see `state::applied`).
-    fn record(&mut self, push_seq: u64, make: impl FnOnce(u64) -> AgentMessage, change: Change) {
-        if let Err(e) = self.try_record(push_seq, make, change) {
-            tracing::error!(error = %e, push_seq, "Cannot record a result.");
-        }
-    }
-
-    fn try_record(
-        &mut self,
-        push_seq: u64,
-        make: impl FnOnce(u64) -> AgentMessage,
-        change: Change,
-    ) -> Result<(), KeeperError> {
-        let seq = lock(&self.outbox).next_seq();
-        let message = make(seq);
-        let mut next = self.applied.clone();
-        next.push_seq = next.push_seq.max(push_seq);
-        let mut target = self.target.clone();
-        let mut wanted = self.wanted.clone();
-        match change {
-            Change::Keep => {}
-            Change::Apply(t) => {
-                next.version = Some(t.version.clone());
-                next.profile = Some(t.text.clone());
-                next.wanted = None;
-                target = Some(*t);
-                wanted = None;
-            }
-            Change::Want(t, push) => {
-                next.wanted = Some(Wanted {
-                    version: t.version.clone(),
-                    profile: t.text.clone(),
-                    push_seq: push,
-                });
-                wanted = Some((*t, push));
-            }
-            Change::Clear => {
-                next.version = None;
-                next.profile = None;
-                next.wanted = None;
-                target = None;
-                wanted = None;
-            }
-        }
-        next.pending = Some(PendingResult {
-            seq,
-            message: message.clone(),
-        });
-        self.state.write_applied(&next)?;
-        lock(&self.outbox).append_at(seq, message)?;
-        next.pending = None;
-        self.state.write_applied(&next)?;
-        self.applied = next;
-        self.target = target;
-        self.wanted = wanted;
-        self.outbox_changed.notify_one();
-        self.status
-            .send_replace(status_of(&self.applied, self.target.as_ref()));
-        Ok(())
     }
 }
 
