@@ -17,7 +17,6 @@ use super::error::ApiError;
 use super::extract::{Body, Segments};
 use crate::domain::{AssignmentTarget, Device, DeviceId, DeviceStatus, ProfileName, Timestamp};
 use crate::serve::AppState;
-use crate::store::StoreError;
 
 /// The body of `PUT /devices/{id}/profile`.
 #[derive(Debug, Deserialize)]
@@ -81,15 +80,7 @@ pub async fn assign(
     Body(request): Body<AssignRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let device = active_device(&state, &id).await?;
-    let current = match state.store.current_profile_version(&request.profile).await {
-        Err(StoreError::NotFound(_)) => {
-            return Err(ApiError::NotFound(format!(
-                "`profile`: no profile `{}` has been published",
-                request.profile
-            )));
-        }
-        other => other?,
-    };
+    let current = super::profiles::published(&state, &request.profile).await?;
     let pushes = state
         .store
         .assign_profile(

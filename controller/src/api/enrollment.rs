@@ -19,7 +19,6 @@ use crate::domain::{
     TokenPrefix,
 };
 use crate::serve::AppState;
-use crate::store::StoreError;
 
 /// The longest lifetime a token may be given: 90 days.
 pub const MAX_LIFETIME_SECS: u64 = 90 * 24 * 3600;
@@ -60,14 +59,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let binding = match (request.profile, request.group) {
         (Some(profile), None) => {
-            match state.store.current_profile_version(&profile).await {
-                Err(StoreError::NotFound(_)) => {
-                    return Err(ApiError::NotFound(format!(
-                        "`profile`: no profile `{profile}` has been published"
-                    )));
-                }
-                other => other?,
-            };
+            super::profiles::published(&state, &profile).await?;
             EnrollmentBinding::Profile(profile)
         }
         (None, Some(group)) => EnrollmentBinding::Group(group),

@@ -152,6 +152,20 @@ pub async fn list(_: Reader, State(state): State<AppState>) -> Result<Json<Value
     ))
 }
 
+/// The current version of a profile named in a request body's `profile` field; 404
+/// when it has never been published.
+pub(super) async fn published(
+    state: &AppState,
+    profile: &ProfileName,
+) -> Result<ProfileVersion, ApiError> {
+    match state.store.current_profile_version(profile).await {
+        Err(StoreError::NotFound(_)) => Err(ApiError::NotFound(format!(
+            "`profile`: no profile `{profile}` has been published"
+        ))),
+        other => Ok(other?),
+    }
+}
+
 fn profile_name(text: &str) -> Result<ProfileName, ApiError> {
     named("profile", text)
 }
