@@ -138,3 +138,129 @@ async fn the_document_lists_exactly_the_routes_the_router_serves() {
     let pretty = serde_json::to_string_pretty(&document).unwrap();
     expect_test::expect_file!["snapshots/openapi.json"].assert_eq(&format!("{pretty}\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_success_answer_matches_its_documented_schema() {
+    use common::agents::TestAgent;
+    use common::api::files_body;
+    use common::schema::{assert_conforms, check_response};
+
+    const BASE: &str = include_str!("../../profiles/examples/base.toml");
+    const SHOP: &str = include_str!("../../profiles/examples/butcher-shop.toml");
+    let app = spawn_app().await;
+    let document = request(app.addr, "GET", "/api/v1/openapi.json", None, None)
+        .await
+        .json();
+    let files = files_body(&[("base.toml", BASE), ("butcher-shop.toml", SHOP)]);
+    let bad = files_body(&[("x.toml", "name = 1")]);
+    let mut answers = vec![
+        (
+            "POST",
+            "/profiles/validate",
+            app.post("/profiles/validate", &bad).await,
+        ),
+        (
+            "POST",
+            "/profiles/validate",
+            app.post("/profiles/validate", &files).await,
+        ),
+        ("POST", "/profiles", app.post("/profiles", &files).await),
+    ];
+    let created = app
+        .post("/enrollment-tokens", &json!({ "profile": "butcher-shop" }))
+        .await;
+    let agent = TestAgent::enroll(&app.ctl, created.json()["token"].as_str().unwrap()).await;
+    let id = agent.device_id().to_string();
+    let (_conn, _) = agent.connect(0).await;
+    let first = app.get("/profiles/base/versions").await.json()[0]["version"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let prefix = created.json()["prefix"].as_str().unwrap().to_owned();
+    answers.push(("POST", "/enrollment-tokens", created));
+    for (verb, template, path, body) in [
+        ("GET", "/profiles", "/profiles".to_owned(), None),
+        ("GET", "/profiles/{name}", "/profiles/base".to_owned(), None),
+        (
+            "GET",
+            "/profiles/{name}/versions",
+            "/profiles/base/versions".to_owned(),
+            None,
+        ),
+        (
+            "GET",
+            "/profiles/{name}/versions/{version}",
+            format!("/profiles/base/versions/{first}"),
+            None,
+        ),
+        (
+            "GET",
+            "/profiles/{name}/diff",
+            format!("/profiles/base/diff?from={first}"),
+            None,
+        ),
+        ("GET", "/devices", "/devices".to_owned(), None),
+        ("GET", "/devices/{id}", format!("/devices/{id}"), None),
+        (
+            "PUT",
+            "/devices/{id}/profile",
+            format!("/devices/{id}/profile"),
+            Some(json!({ "profile": "base" })),
+        ),
+        (
+            "POST",
+            "/devices/{id}/commands",
+            format!("/devices/{id}/commands"),
+            Some(json!({ "kind": "collect_logs" })),
+        ),
+        (
+            "GET",
+            "/enrollment-tokens",
+            "/enrollment-tokens".to_owned(),
+            None,
+        ),
+        (
+            "POST",
+            "/devices/{id}/revoke",
+            format!("/devices/{id}/revoke"),
+            Some(json!({ "reason": "lost" })),
+        ),
+        ("GET", "/devices/{id}", format!("/devices/{id}"), None),
+        ("GET", "/events", "/events".to_owned(), None),
+    ] {
+        answers.push((
+            verb,
+            template,
+            app.call(verb, &path, &app.admin, body.as_ref()).await,
+        ));
+    }
+    for (verb, template, response) in &answers {
+        assert!(
+            response.status < 300,
+            "{verb} {template}: {}",
+            response.body
+        );
+        check_response(
+            &document,
+            verb,
+            &format!("{PREFIX}{template}"),
+            &response.json(),
+        );
+    }
+    let deleted = app
+        .call(
+            "DELETE",
+            &format!("/enrollment-tokens/{prefix}"),
+            &app.admin,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    for error in [
+        app.post("/profiles", &bad).await,
+        app.get("/devices/nope").await,
+        request(app.addr, "GET", "/api/v1/devices", None, None).await,
+    ] {
+        assert_conforms(&document, "Error", &error.json());
+    }
+}
