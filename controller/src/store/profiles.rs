@@ -106,11 +106,8 @@ pub(super) async fn assign_in(
         .bind(ms(now))
         .execute(&mut *conn)
         .await?;
-    let mut pushes = 0;
-    for id in devices_of_target(conn, target).await? {
-        pushes += usize::from(outbox::queue_current_version(conn, &id, now).await?);
-    }
-    Ok(pushes)
+    let devices = devices_of_target(conn, target).await?;
+    outbox::queue_current_versions(conn, &devices, now).await
 }
 
 impl Store {
@@ -154,10 +151,8 @@ impl Store {
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
-        let mut pushes = 0;
-        for id in devices_using(&mut tx, profile).await? {
-            pushes += usize::from(outbox::queue_current_version(&mut tx, &id, now).await?);
-        }
+        let devices = devices_using(&mut tx, profile).await?;
+        let pushes = outbox::queue_current_versions(&mut tx, &devices, now).await?;
         let event = NewEvent {
             device: None,
             actor: actor.to_owned(),

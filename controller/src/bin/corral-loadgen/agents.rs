@@ -83,8 +83,8 @@ async fn session(
     log: &mut AgentLog,
 ) -> Result<()> {
     let config = gateway_client_config(&plan.ca_pem, &device.cert_pem, &device.key_der()?)?;
-    let started = Instant::now();
     let permit = plan.handshakes.acquire().await?;
+    let started = Instant::now();
     let mut conn = AgentConnection::connect(
         &plan.gateway.to_string(),
         &plan.gateway.ip().to_string(),
@@ -126,7 +126,8 @@ async fn session(
         match msg {
             None => bail!("the gateway closed the connection"),
             Some(ControllerMessage::ProfilePush(push)) => {
-                let measured = version.borrow_and_update().as_deref() == Some(push.version.as_str());
+                let measured =
+                    version.borrow_and_update().as_deref() == Some(push.version.as_str());
                 if push.push_seq <= processed {
                     if measured {
                         log.pushes_of_version += 1;

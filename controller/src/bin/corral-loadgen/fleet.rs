@@ -80,15 +80,24 @@ pub async fn prepare(store: &Store, data_dir: &Path, n: usize) -> Result<(Vec<De
             let key = DeviceKey::generate()?;
             let token = EnrollmentTokenSecret::generate();
             store
-                .create_enrollment_token(&token, &binding, now.plus(Duration::from_secs(3600)), Some("loadgen"), now)
+                .create_enrollment_token(
+                    &token,
+                    &binding,
+                    now.plus(Duration::from_secs(3600)),
+                    Some("loadgen"),
+                    now,
+                )
                 .await?;
             let device = NewDevice {
                 id: DeviceId::generate(),
                 name: DeviceName::parse(&format!("loadgen {i}"))?,
                 serial: None,
             };
-            let issued = ca.issue_device_certificate(key.csr_pem()?.as_bytes(), &device.id, lifetime, now)?;
-            store.enroll_device(&token, &device, &issued.record, now).await?;
+            let issued =
+                ca.issue_device_certificate(key.csr_pem()?.as_bytes(), &device.id, lifetime, now)?;
+            store
+                .enroll_device(&token, &device, &issued.record, now)
+                .await?;
             let record = Device {
                 id: device.id.to_string(),
                 key: STANDARD.encode(key.pkcs8_der()),

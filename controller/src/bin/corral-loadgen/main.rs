@@ -337,7 +337,10 @@ fn print_text(r: &Report) {
         r.connected, r.agents, r.failed, r.connect_wall_s
     );
     line("connect", &r.connect);
-    println!("publish        {:.1} ms (the transaction, in this process)", r.publish_ms);
+    println!(
+        "publish        {:.1} ms (the transaction, in this process)",
+        r.publish_ms
+    );
     line("delivered", &r.delivery);
     line("acknowledged", &r.acknowledged);
     println!(
