@@ -206,6 +206,7 @@ pub async fn run(
     let stopped = |mut stop: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stop.wait_for(|s| *s).await;
     };
+    spawn_outbox_signal(state.gateway.clone());
     let agent_state = state.clone();
     let agent_stop = stopped(stop.clone());
     let agent_listeners =
@@ -226,6 +227,24 @@ pub async fn run(
     }
     tracing::info!("Controller stopped.");
     Ok(())
+}
+
+/// On SIGUSR1 the gateway looks at every online device's outbox at once: the way another
+/// process that queued pushes in the same database (a script over the store, the load
+/// harness) tells a running controller, instead of waiting for the next sweep.
+fn spawn_outbox_signal(gateway: Gateway) {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::user_defined1()) {
+        Ok(mut usr1) => {
+            tokio::spawn(async move {
+                while usr1.recv().await.is_some() {
+                    tracing::info!("SIGUSR1: looking for pending pushes now.");
+                    gateway.notify_all();
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "Cannot install the SIGUSR1 handler."),
+    }
 }
 
 async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, ServeError> {

@@ -12,7 +12,7 @@ use corral_controller::domain::{
     ApplyOutcome, ApplyResult, AssignmentTarget, DeliveryState, DeviceReport, GroupName, PushKind,
     ReportOutcome,
 };
-use corral_controller::store::{AckOutcome, Lease, StoreError};
+use corral_controller::store::{AckOutcome, AgentAnswer, AnswerReport, Lease, StoreError};
 
 on_both_engines!(
     publishing_queues_the_version_for_every_device_using_the_profile,
@@ -23,6 +23,8 @@ on_both_engines!(
     a_device_assignment_wins_over_its_group,
     reports_are_recorded_once_and_move_deliveries_to_applied,
     other_pushes_share_the_device_sequence,
+    answers_in_one_batch_commit_together_and_fail_alone,
+    publishing_to_more_devices_than_one_statement_binds,
 );
 
 fn lease(owner: &str, until: corral_controller::domain::Timestamp) -> Lease {
@@ -351,4 +353,96 @@ async fn other_pushes_share_the_device_sequence(store: TestStore) {
         .map(|p| p.seq)
         .collect();
     assert_eq!(pending, [1, 2, 3]);
+}
+
+async fn answers_in_one_batch_commit_together_and_fail_alone(store: TestStore) {
+    let a = enrolled(&store, "shop").await;
+    let b = enrolled(&store, "shop").await;
+    let (hash, text) = version("v1");
+    store
+        .publish_profile_version(&profile("shop"), &hash, &text, "test", NOW)
+        .await
+        .unwrap();
+    let applied = |seq| {
+        Some(AnswerReport::Device(DeviceReport {
+            seq,
+            applied: vec![ApplyResult {
+                version: hash.clone(),
+                outcome: ApplyOutcome::Applied,
+            }],
+            ..DeviceReport::default()
+        }))
+    };
+    let answer = |device: &corral_controller::domain::DeviceId, push_seq, report| AgentAnswer {
+        device: device.clone(),
+        push_seq,
+        report,
+    };
+    let results = store
+        .record_answers(
+            &[
+                answer(&a, Some(1), applied(1)),
+                answer(&b, Some(99), applied(1)),
+                answer(&a, None, applied(1)),
+            ],
+            NOW,
+        )
+        .await
+        .unwrap();
+    let shape: Vec<&str> = results
+        .iter()
+        .map(|r| match r {
+            Ok(()) => "ok",
+            Err(StoreError::NotFound(_)) => "not found",
+            Err(_) => "other",
+        })
+        .collect();
+    assert_eq!(shape, ["ok", "not found", "ok"]);
+
+    let delivery = &store.deliveries(&a).await.unwrap()[0];
+    assert_eq!(delivery.state(), DeliveryState::Applied);
+    assert!(delivery.delivered_at.is_some());
+    assert!(store.pending_pushes(&a).await.unwrap().is_empty());
+    let applied_events = store
+        .events(Some(&a), 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "profile.applied")
+        .count();
+    assert_eq!(
+        applied_events, 1,
+        "the re-sent report in the same batch changed nothing"
+    );
+
+    // The refused answer wrote nothing: b's push is pending, its report not recorded.
+    assert_eq!(store.pending_pushes(&b).await.unwrap().len(), 1);
+    assert_eq!(store.device(&b).await.unwrap().last_report_seq, 0);
+    assert_eq!(store.deliveries(&b).await.unwrap()[0].delivered_at, None);
+}
+
+async fn publishing_to_more_devices_than_one_statement_binds(store: TestStore) {
+    let mut devices = Vec::new();
+    for _ in 0..520 {
+        devices.push(enrolled(&store, "fleet").await);
+    }
+    let (hash, text) = version("fleet v1");
+    let published = store
+        .publish_profile_version(&profile("fleet"), &hash, &text, "test", NOW)
+        .await
+        .unwrap();
+    assert_eq!(published.pushes, devices.len());
+    for device in [&devices[0], &devices[499], &devices[500], &devices[519]] {
+        let pushes = store.pending_pushes(device).await.unwrap();
+        assert_eq!(pushes.len(), 1);
+        assert_eq!(
+            (
+                pushes[0].seq,
+                pushes[0].version.as_ref(),
+                pushes[0].body.as_str()
+            ),
+            (1, Some(&hash), text.as_str())
+        );
+        assert_eq!(store.deliveries(device).await.unwrap().len(), 1);
+    }
 }

@@ -109,13 +109,15 @@ pub(super) async fn run(gw: &Inner, mut shutdown: watch::Receiver<bool>) {
     flush_seen(gw).await;
 }
 
-/// Devices claimed per round: sessions of the first round are writing while the next
-/// round is claimed.
-const ROUND: usize = 250;
+/// Devices claimed per round (one transaction each): the sessions of a round start
+/// writing while the next round is claimed.
+const ROUND: usize = 500;
 
 /// Claims the pending pushes of `devices` and hands them to their sessions, a round of
-/// devices at a time.
+/// devices at a time. The gateway's write turn is held throughout, so the agents' answers
+/// to the first rounds wait for the last claim instead of delaying it.
 async fn dispatch(gw: &Inner, devices: &[DeviceId], cache: &mut ProfileCache) {
+    let _turn = gw.claiming.lock().await;
     for round in devices.chunks(ROUND) {
         dispatch_round(gw, round, cache).await;
     }
@@ -251,6 +253,7 @@ async fn flush_seen(gw: &Inner) {
     if seen.is_empty() {
         return;
     }
+    let _turn = gw.claiming.lock().await;
     if let Err(e) = gw.store.touch_devices(&seen, Timestamp::now()).await {
         tracing::warn!(error = %e, devices = seen.len(), "Cannot record last seen.");
     }

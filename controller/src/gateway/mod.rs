@@ -10,9 +10,11 @@
 //! than its certificate's, or mark anything applied that the agent did not report.
 //!
 //! Sized for 10,000 concurrent agents on two cores: a session is one task with a small
-//! buffer; claims, "last seen" and certificate re-checks are batched across devices; a
-//! profile version's text is prepared once and shared by every connection it goes to.
+//! buffer; claims, "last seen" and certificate re-checks are batched across devices;
+//! agents' answers are group-committed ([`commit`]); a profile version's text is prepared
+//! once and shared by every connection it goes to.
 
+mod commit;
 mod dispatch;
 mod listeners;
 mod registry;
@@ -96,6 +98,12 @@ struct Inner {
     options: GatewayOptions,
     registry: registry::SessionRegistry,
     pending: dispatch::Pending,
+    /// Agents' answers waiting for their group commit.
+    answers: commit::Answers,
+    /// The gateway's batched writers (the dispatcher's claims, the committer's batches,
+    /// "last seen") take turns here, first come first served, instead of sleeping in
+    /// SQLite's busy handler; the dispatcher holds it for a whole fan-out.
+    claiming: tokio::sync::Mutex<()>,
     /// Turns for sessions' store writes (see [`GatewayOptions::concurrent_writes`]).
     writes: Semaphore,
     seen: Mutex<HashSet<DeviceId>>,
@@ -155,6 +163,8 @@ impl Gateway {
                 registry: registry::SessionRegistry::default(),
                 writes,
                 pending: dispatch::Pending::default(),
+                answers: commit::Answers::default(),
+                claiming: tokio::sync::Mutex::new(()),
                 seen: Mutex::new(HashSet::new()),
                 instance: format!("gw-{}-{}", std::process::id(), hex(&nonce)),
                 sessions_started: AtomicU64::new(0),
@@ -281,6 +291,7 @@ impl Gateway {
             let stop = stop.clone();
             tokio::spawn(async move { dispatch::run(&inner, stop).await })
         };
+        let committer = tokio::spawn(commit::run(Arc::clone(&self.inner), stop.clone()));
         let mut connections = JoinSet::new();
         let mut stopping = stop.clone();
         loop {
@@ -315,5 +326,6 @@ impl Gateway {
             connections.abort_all();
         }
         let _ = dispatcher.await;
+        let _ = committer.await;
     }
 }

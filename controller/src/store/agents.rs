@@ -13,13 +13,10 @@ use sqlx::AssertSqlSafe;
 
 use super::devices::device_event;
 use super::rows::{int, ms, one, opt_int, opt_text, parsed, seq, text, uint};
-use super::{Lease, Result, Store, StoreError, events};
+use super::{CHUNK, Lease, Result, Store, StoreError, events, placeholders};
 use crate::domain::{
     CertSerial, DeviceId, ProfileName, PushKind, ReportOutcome, Timestamp, VersionHash,
 };
-
-/// Statements bind at most this many devices (well under SQLite's variable limit).
-const CHUNK: usize = 500;
 
 /// A push just claimed for sending.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,14 +39,6 @@ pub enum PushContent {
     Body(String),
 }
 
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Store {
     /// Claims every pending push of `devices` for `lease`, in one statement per few hundred
     /// devices. Like [`Store::claim_pushes`], a push leased to someone else whose lease has
@@ -67,7 +56,7 @@ impl Store {
                 "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, last_sent_at = $3 \
                  WHERE device_id IN ({}) AND acked_at IS NULL AND superseded_at IS NULL \
                  AND (lease_until IS NULL OR lease_until <= $3) \
-                 RETURNING device_id, seq, kind, delivery_id, CASE WHEN delivery_id IS NULL THEN body ELSE NULL END AS body",
+                 RETURNING device_id, seq, kind, delivery_id, body",
                 placeholders(4, chunk.len())
             );
             let mut query = sqlx::query(AssertSqlSafe(sql))
@@ -186,37 +175,51 @@ impl Store {
         now: Timestamp,
     ) -> Result<ReportOutcome> {
         let mut tx = self.begin_write().await?;
-        let fresh = sqlx::query(
-            "UPDATE devices SET last_report_seq = $2, last_seen_at = $3 \
-             WHERE id = $1 AND status = 'active' AND last_report_seq < $2",
-        )
-        .bind(device.as_str())
-        .bind(seq(report_seq)?)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-        if !one(&fresh) {
-            let status = sqlx::query("SELECT status FROM devices WHERE id = $1")
-                .bind(device.as_str())
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?;
-            if text(&status, "status")? != "active" {
-                return Err(StoreError::Forbidden("the device is revoked"));
-            }
-            return Ok(ReportOutcome::Duplicate);
-        }
-        let (kind, detail) = match error {
-            None => ("command.done", serde_json::json!({ "command": command_id })),
-            Some(e) => (
-                "command.failed",
-                serde_json::json!({ "command": command_id, "error": e }),
-            ),
-        };
-        events::append_in(&mut tx, &device_event(device, "device", kind, detail), now).await?;
+        let outcome =
+            record_command_in(&mut tx, device, report_seq, command_id, error, now).await?;
         tx.commit().await?;
-        Ok(ReportOutcome::Recorded)
+        Ok(outcome)
     }
+}
+
+/// [`Store::record_command_result`] inside a transaction. On an error nothing was written.
+pub(super) async fn record_command_in(
+    tx: &mut sqlx::AnyConnection,
+    device: &DeviceId,
+    report_seq: u64,
+    command_id: &str,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Result<ReportOutcome> {
+    let fresh = sqlx::query(
+        "UPDATE devices SET last_report_seq = $2, last_seen_at = $3 \
+             WHERE id = $1 AND status = 'active' AND last_report_seq < $2",
+    )
+    .bind(device.as_str())
+    .bind(seq(report_seq)?)
+    .bind(ms(now))
+    .execute(&mut *tx)
+    .await?;
+    if !one(&fresh) {
+        let status = sqlx::query("SELECT status FROM devices WHERE id = $1")
+            .bind(device.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?;
+        if text(&status, "status")? != "active" {
+            return Err(StoreError::Forbidden("the device is revoked"));
+        }
+        return Ok(ReportOutcome::Duplicate);
+    }
+    let (kind, detail) = match error {
+        None => ("command.done", serde_json::json!({ "command": command_id })),
+        Some(e) => (
+            "command.failed",
+            serde_json::json!({ "command": command_id, "error": e }),
+        ),
+    };
+    events::append_in(tx, &device_event(device, "device", kind, detail), now).await?;
+    Ok(ReportOutcome::Recorded)
 }
 
 /// delivery id → (profile, version) for each of `ids`.

@@ -106,7 +106,9 @@ impl Store {
         if !one(&done) {
             return Err(StoreError::NotFound(format!("device {id}")));
         }
-        let queued = outbox::queue_current_version(&mut tx, id, now).await?;
+        let queued = outbox::queue_current_versions(&mut tx, std::slice::from_ref(id), now)
+            .await?
+            .len();
         let detail = serde_json::json!({ "group": group.map(GroupName::as_str) });
         events::append_in(
             &mut tx,
@@ -115,7 +117,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(usize::from(queued))
+        Ok(queued)
     }
 
     /// Records that a device was heard from.

@@ -35,7 +35,31 @@ use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Trans
 pub use agents::{ClaimedPush, PushContent};
 pub use outbox::{AckOutcome, Lease};
 pub use profiles::{ProfileSummary, Publication};
+pub use reports::{AgentAnswer, AnswerReport};
 pub use sources::{ProfileSource, ProfileUpload};
+
+/// Statements bind at most this many devices (well under SQLite's and PostgreSQL's limits
+/// on bound values, with a few values per device).
+const CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds each of `values` in order (after whatever `query` has bound already).
+fn bind_all<'q, T: AsRef<str>>(
+    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+    values: &'q [T],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    for value in values {
+        query = query.bind(value.as_ref());
+    }
+    query
+}
 
 /// What went wrong, named for what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +141,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "profile sources",
         include_str!("../../migrations/sqlite/0002_profile_sources.sql"),
     ),
+    (
+        3,
+        "outbox_profile_by_reference",
+        include_str!("../../migrations/sqlite/0003_outbox_profile_by_reference.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -128,6 +157,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "profile sources",
         include_str!("../../migrations/postgres/0002_profile_sources.sql"),
+    ),
+    (
+        3,
+        "outbox_profile_by_reference",
+        include_str!("../../migrations/postgres/0003_outbox_profile_by_reference.sql"),
     ),
 ];
 

@@ -6,11 +6,13 @@
 //! by one conditional UPDATE, so two gateways never send the same push at once and a
 //! crashed one's lease simply runs out. (Reports, the other direction, are in `reports`.)
 
-use sqlx::AnyConnection;
+use std::collections::HashMap;
+
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::rows::{int, ms, opt_parsed, opt_text, opt_time, parsed, seq, text, time, uint};
-use super::{Result, Store, StoreError};
+use super::{CHUNK, Result, Store, StoreError, bind_all, placeholders};
 use crate::domain::{Delivery, DeviceId, NewEvent, Push, PushKind, Timestamp};
 
 /// A claim on a device's pending pushes: who holds it and until when.
@@ -31,9 +33,20 @@ pub enum AckOutcome {
     AlreadyAcked,
 }
 
+/// A push with its content: a profile push's text is read from `profile_versions` (stored
+/// once per version, not per device), any other push's from its own `body`.
 macro_rules! push_columns {
     () => {
-        "o.device_id, o.seq, o.kind, o.body, d.version, o.created_at, o.attempts, o.acked_at"
+        "o.device_id, o.seq, o.kind, COALESCE(o.body, v.canonical_toml) AS body, d.version, \
+         o.created_at, o.attempts, o.acked_at"
+    };
+}
+
+/// The joins [`push_columns`] reads from.
+macro_rules! push_tables {
+    () => {
+        "outbox o LEFT JOIN deliveries d ON d.id = o.delivery_id \
+         LEFT JOIN profile_versions v ON v.profile_name = d.profile_name AND v.version = d.version"
     };
 }
 
@@ -65,14 +78,14 @@ fn delivery_from_row(row: &AnyRow) -> Result<Delivery> {
     })
 }
 
-/// Appends a push to a device's outbox with the next `seq`. The seq counter is bumped
-/// first, so on SQLite and PostgreSQL alike concurrent enqueuers serialise on that row.
-pub(super) async fn enqueue_in(
+/// Appends a push (not a profile push: those come from [`queue_current_versions`]) to a
+/// device's outbox with the next `seq`. The seq counter is bumped first, so on SQLite and
+/// PostgreSQL alike concurrent enqueuers serialise on that row.
+async fn enqueue_in(
     conn: &mut AnyConnection,
     device: &DeviceId,
     kind: &PushKind,
     body: &str,
-    delivery_id: Option<i64>,
     now: Timestamp,
 ) -> Result<u64> {
     let row = sqlx::query("UPDATE devices SET last_push_seq = last_push_seq + 1 WHERE id = $1 RETURNING last_push_seq")
@@ -82,84 +95,173 @@ pub(super) async fn enqueue_in(
         .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?;
     let next = int(&row, "last_push_seq")?;
     sqlx::query(
-        "INSERT INTO outbox (device_id, seq, kind, body, delivery_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO outbox (device_id, seq, kind, body, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(device.as_str())
     .bind(next)
     .bind(kind.as_str())
     .bind(body)
-    .bind(delivery_id)
     .bind(ms(now))
     .execute(&mut *conn)
     .await?;
     Ok(u64::try_from(next).unwrap_or(0))
 }
 
-/// Queues the profile version that currently applies to `device` (its own assignment, else
-/// its group's), unless that version is already the device's latest delivery. Older
-/// unacknowledged profile pushes are superseded: the agent only needs the newest.
-/// Returns whether a push was queued.
-pub(super) async fn queue_current_version(
+/// Queues, for each of `devices`, the profile version that currently applies to it (its
+/// own assignment, else its group's), unless that version is already the device's latest
+/// delivery. Older unacknowledged profile pushes are superseded: the agent only needs the
+/// newest. The outbox row references its delivery, which references the version's text;
+/// nothing is copied per device. A few statements per [`CHUNK`] devices, so publishing to
+/// a whole fleet is one short transaction. Returns how many pushes were queued.
+pub(super) async fn queue_current_versions(
+    conn: &mut AnyConnection,
+    devices: &[DeviceId],
+    now: Timestamp,
+) -> Result<Vec<DeviceId>> {
+    let mut queued = Vec::new();
+    for chunk in devices.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT d.id, p.name AS profile_name, p.current_version AS version FROM devices d \
+             LEFT JOIN assignments da ON da.device_id = d.id \
+             LEFT JOIN assignments ga ON ga.group_name = d.group_name \
+             JOIN profiles p ON p.name = COALESCE(da.profile_name, ga.profile_name) \
+             WHERE d.status = 'active' AND d.id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let targets = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+            .fetch_all(&mut *conn)
+            .await?;
+        let sql = format!(
+            "SELECT device_id, version FROM deliveries WHERE id IN \
+             (SELECT MAX(id) FROM deliveries WHERE device_id IN ({}) GROUP BY device_id)",
+            placeholders(1, chunk.len())
+        );
+        let latest: HashMap<String, String> = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((text(r, "device_id")?, text(r, "version")?)))
+            .collect::<Result<_>>()?;
+        let mut due = Vec::new();
+        for row in &targets {
+            let (device, version) = (text(row, "id")?, text(row, "version")?);
+            if latest.get(&device) != Some(&version) {
+                due.push((device, text(row, "profile_name")?, version));
+            }
+        }
+        if due.is_empty() {
+            continue;
+        }
+        let ids: Vec<&str> = due.iter().map(|(d, _, _)| d.as_str()).collect();
+        let sql = format!(
+            "UPDATE outbox SET superseded_at = $1 WHERE kind = 'profile' AND acked_at IS NULL \
+             AND superseded_at IS NULL AND device_id IN ({})",
+            placeholders(2, ids.len())
+        );
+        bind_all(sqlx::query(AssertSqlSafe(sql)).bind(ms(now)), &ids)
+            .execute(&mut *conn)
+            .await?;
+        let values: Vec<String> = (0..due.len())
+            .map(|i| format!("(${}, ${}, ${}, $1)", 2 + 3 * i, 3 + 3 * i, 4 + 3 * i))
+            .collect();
+        let sql = format!(
+            "INSERT INTO deliveries (device_id, profile_name, version, assigned_at) VALUES {} \
+             RETURNING id, device_id",
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
+        for (device, profile, version) in &due {
+            insert = insert
+                .bind(device.as_str())
+                .bind(profile.as_str())
+                .bind(version.as_str());
+        }
+        let deliveries: HashMap<String, i64> = insert
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok((text(r, "device_id")?, int(r, "id")?)))
+            .collect::<Result<_>>()?;
+        let sql = format!(
+            "UPDATE devices SET last_push_seq = last_push_seq + 1 WHERE id IN ({}) \
+             RETURNING id, last_push_seq",
+            placeholders(1, ids.len())
+        );
+        let seqs = bind_all(sqlx::query(AssertSqlSafe(sql)), &ids)
+            .fetch_all(&mut *conn)
+            .await?;
+        let values: Vec<String> = (0..seqs.len())
+            .map(|i| {
+                format!(
+                    "(${}, ${}, 'profile', ${}, $1)",
+                    2 + 3 * i,
+                    3 + 3 * i,
+                    4 + 3 * i
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO outbox (device_id, seq, kind, delivery_id, created_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
+        for row in &seqs {
+            let device = text(row, "id")?;
+            let delivery = *deliveries.get(&device).ok_or_else(|| {
+                StoreError::Corrupt(format!("no delivery inserted for device {device}"))
+            })?;
+            insert = insert
+                .bind(device)
+                .bind(int(row, "last_push_seq")?)
+                .bind(delivery);
+        }
+        insert.execute(&mut *conn).await?;
+        for row in &seqs {
+            queued.push(parsed(row, "id")?);
+        }
+    }
+    Ok(queued)
+}
+
+/// [`Store::ack_push`] inside a transaction. On `NotFound` nothing was written.
+pub(super) async fn ack_in(
     conn: &mut AnyConnection,
     device: &DeviceId,
+    push_seq: u64,
     now: Timestamp,
-) -> Result<bool> {
-    let target = sqlx::query(
-        "SELECT p.name AS profile_name, p.current_version AS version, v.canonical_toml \
-         FROM devices d \
-         LEFT JOIN assignments da ON da.device_id = d.id \
-         LEFT JOIN assignments ga ON ga.group_name = d.group_name \
-         JOIN profiles p ON p.name = COALESCE(da.profile_name, ga.profile_name) \
-         JOIN profile_versions v ON v.profile_name = p.name AND v.version = p.current_version \
-         WHERE d.id = $1 AND d.status = 'active'",
+) -> Result<AckOutcome> {
+    let acked = sqlx::query(
+        "UPDATE outbox SET acked_at = $3 WHERE device_id = $1 AND seq = $2 AND acked_at IS NULL \
+         RETURNING delivery_id",
     )
     .bind(device.as_str())
-    .fetch_optional(&mut *conn)
+    .bind(seq(push_seq)?)
+    .bind(ms(now))
+    .fetch_all(&mut *conn)
     .await?;
-    let Some(target) = target else {
-        return Ok(false);
-    };
-    let (profile, version) = (text(&target, "profile_name")?, text(&target, "version")?);
-    let latest =
-        sqlx::query("SELECT version FROM deliveries WHERE device_id = $1 ORDER BY id DESC LIMIT 1")
+    let Some(row) = acked.first() else {
+        let known = sqlx::query("SELECT 1 AS found FROM outbox WHERE device_id = $1 AND seq = $2")
             .bind(device.as_str())
+            .bind(seq(push_seq)?)
             .fetch_optional(&mut *conn)
             .await?;
-    if let Some(latest) = latest
-        && text(&latest, "version")? == version
-    {
-        return Ok(false);
+        return match known {
+            Some(_) => Ok(AckOutcome::AlreadyAcked),
+            None => Err(StoreError::NotFound(format!(
+                "push {push_seq} of device {device}"
+            ))),
+        };
+    };
+    if let Some(delivery) = super::rows::opt_int(row, "delivery_id")? {
+        sqlx::query(
+            "UPDATE deliveries SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL",
+        )
+        .bind(delivery)
+        .bind(ms(now))
+        .execute(&mut *conn)
+        .await?;
     }
-    sqlx::query(
-        "UPDATE outbox SET superseded_at = $2 WHERE device_id = $1 AND kind = 'profile' \
-         AND acked_at IS NULL AND superseded_at IS NULL",
-    )
-    .bind(device.as_str())
-    .bind(ms(now))
-    .execute(&mut *conn)
-    .await?;
-    let delivery = sqlx::query(
-        "INSERT INTO deliveries (device_id, profile_name, version, assigned_at) \
-         VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(device.as_str())
-    .bind(profile.as_str())
-    .bind(version.as_str())
-    .bind(ms(now))
-    .fetch_one(&mut *conn)
-    .await?;
-    let body = text(&target, "canonical_toml")?;
-    enqueue_in(
-        conn,
-        device,
-        &PushKind::profile(),
-        &body,
-        Some(int(&delivery, "id")?),
-        now,
-    )
-    .await?;
-    Ok(true)
+    Ok(AckOutcome::Acked)
 }
 
 impl Store {
@@ -172,7 +274,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let seq = enqueue_in(&mut tx, device, kind, body, None, now).await?;
+        let seq = enqueue_in(&mut tx, device, kind, body, now).await?;
         tx.commit().await?;
         Ok(seq)
     }
@@ -188,7 +290,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let seq = enqueue_in(&mut tx, device, kind, body, None, now).await?;
+        let seq = enqueue_in(&mut tx, device, kind, body, now).await?;
         let mut event = event.clone();
         if let serde_json::Value::Object(detail) = &mut event.detail {
             detail.insert("seq".into(), seq.into());
@@ -243,7 +345,9 @@ impl Store {
             let row = sqlx::query(concat!(
                 "SELECT ",
                 push_columns!(),
-                " FROM outbox o LEFT JOIN deliveries d ON d.id = o.delivery_id WHERE o.device_id = $1 AND o.seq = $2"
+                " FROM ",
+                push_tables!(),
+                " WHERE o.device_id = $1 AND o.seq = $2"
             ))
             .bind(device.as_str())
             .bind(n)
@@ -279,40 +383,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<AckOutcome> {
         let mut tx = self.begin_write().await?;
-        let acked = sqlx::query(
-            "UPDATE outbox SET acked_at = $3 WHERE device_id = $1 AND seq = $2 AND acked_at IS NULL \
-             RETURNING delivery_id",
-        )
-        .bind(device.as_str())
-        .bind(seq(push_seq)?)
-        .bind(ms(now))
-        .fetch_all(&mut *tx)
-        .await?;
-        let Some(row) = acked.first() else {
-            let known =
-                sqlx::query("SELECT 1 AS found FROM outbox WHERE device_id = $1 AND seq = $2")
-                    .bind(device.as_str())
-                    .bind(seq(push_seq)?)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            return match known {
-                Some(_) => Ok(AckOutcome::AlreadyAcked),
-                None => Err(StoreError::NotFound(format!(
-                    "push {push_seq} of device {device}"
-                ))),
-            };
-        };
-        if let Some(delivery) = super::rows::opt_int(row, "delivery_id")? {
-            sqlx::query(
-                "UPDATE deliveries SET delivered_at = $2 WHERE id = $1 AND delivered_at IS NULL",
-            )
-            .bind(delivery)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
-        }
+        let outcome = ack_in(&mut tx, device, push_seq, now).await?;
         tx.commit().await?;
-        Ok(AckOutcome::Acked)
+        Ok(outcome)
     }
 
     /// A device's pushes not yet acknowledged nor superseded, oldest first.
@@ -320,8 +393,9 @@ impl Store {
         let rows = sqlx::query(concat!(
             "SELECT ",
             push_columns!(),
-            " FROM outbox o LEFT JOIN deliveries d ON d.id = o.delivery_id \
-             WHERE o.device_id = $1 AND o.acked_at IS NULL AND o.superseded_at IS NULL ORDER BY o.seq"
+            " FROM ",
+            push_tables!(),
+            " WHERE o.device_id = $1 AND o.acked_at IS NULL AND o.superseded_at IS NULL ORDER BY o.seq"
         ))
         .bind(device.as_str())
         .fetch_all(&self.pool)

@@ -125,11 +125,10 @@ pub(super) async fn assign_in(
         .bind(ms(now))
         .execute(&mut *conn)
         .await?;
-    let mut pushes = 0;
-    for id in devices_of_target(conn, target).await? {
-        pushes += usize::from(outbox::queue_current_version(conn, &id, now).await?);
-    }
-    Ok(pushes)
+    let devices = devices_of_target(conn, target).await?;
+    Ok(outbox::queue_current_versions(conn, &devices, now)
+        .await?
+        .len())
 }
 
 /// [`Store::publish_profile_version`] inside the caller's transaction, with its event.
@@ -177,12 +176,8 @@ pub(super) async fn publish_in(
     .bind(ms(now))
     .execute(&mut *conn)
     .await?;
-    let mut pushed_to = Vec::new();
-    for id in devices_using(conn, profile).await? {
-        if outbox::queue_current_version(conn, &id, now).await? {
-            pushed_to.push(id);
-        }
-    }
+    let devices = devices_using(conn, profile).await?;
+    let pushed_to = outbox::queue_current_versions(conn, &devices, now).await?;
     let event = NewEvent {
         device: None,
         actor: actor.to_owned(),

@@ -2,12 +2,62 @@
 //! (`devices.last_report_seq`) in the same transaction as their effects, so a re-sent
 //! report changes nothing.
 
+use sqlx::AnyConnection;
+
 use super::devices::{device_event, device_in};
 use super::rows::{ms, one, seq};
-use super::{Result, Store, StoreError, events};
+use super::{Result, Store, StoreError, agents, events, outbox};
 use crate::domain::{ApplyOutcome, DeviceId, DeviceReport, DeviceStatus, ReportOutcome, Timestamp};
 
+/// One agent's answer that changes the store: the push it answers (acknowledged first)
+/// and/or a report. What the gateway hands to [`Store::record_answers`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentAnswer {
+    pub device: DeviceId,
+    pub push_seq: Option<u64>,
+    pub report: Option<AnswerReport>,
+}
+
+/// The report part of an [`AgentAnswer`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnswerReport {
+    /// Observed state, drift or apply results ([`Store::record_report`]).
+    Device(DeviceReport),
+    /// A command's result ([`Store::record_command_result`]).
+    Command {
+        seq: u64,
+        command_id: String,
+        error: Option<String>,
+    },
+}
+
 impl Store {
+    /// Records many agents' answers in one transaction — group commit: one lock and one
+    /// sync for the lot instead of one per answer, each answer with exactly the effects
+    /// [`Store::ack_push`], [`Store::record_report`] and [`Store::record_command_result`]
+    /// would have. An answer refused on its own (a push that does not exist, a revoked
+    /// device) gets its error in the returned list (one entry per answer, in order) and
+    /// does not stop the others; nothing is written for it, except that a revoked
+    /// device's acknowledgement of a push that exists stays recorded, as when the two were
+    /// separate transactions. A database failure fails the whole batch: nothing commits.
+    pub async fn record_answers(
+        &self,
+        answers: &[AgentAnswer],
+        now: Timestamp,
+    ) -> Result<Vec<Result<()>>> {
+        let mut tx = self.begin_write().await?;
+        let mut results = Vec::with_capacity(answers.len());
+        for answer in answers {
+            match answer_in(&mut tx, answer, now).await {
+                Ok(()) => results.push(Ok(())),
+                Err(e @ (StoreError::Unavailable(_) | StoreError::Conflict(_))) => return Err(e),
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
     /// Records one agent report, exactly once: the `seq` check and every effect commit
     /// together, so a re-sent report (same `seq`) changes nothing.
     pub async fn record_report(
@@ -17,6 +67,48 @@ impl Store {
         now: Timestamp,
     ) -> Result<ReportOutcome> {
         let mut tx = self.begin_write().await?;
+        let outcome = record_report_in(&mut tx, device, report, now).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+async fn answer_in(conn: &mut AnyConnection, answer: &AgentAnswer, now: Timestamp) -> Result<()> {
+    if let Some(push_seq) = answer.push_seq {
+        outbox::ack_in(conn, &answer.device, push_seq, now).await?;
+    }
+    match &answer.report {
+        None => {}
+        Some(AnswerReport::Device(report)) => {
+            record_report_in(conn, &answer.device, report, now).await?;
+        }
+        Some(AnswerReport::Command {
+            seq,
+            command_id,
+            error,
+        }) => {
+            agents::record_command_in(
+                conn,
+                &answer.device,
+                *seq,
+                command_id,
+                error.as_deref(),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// [`Store::record_report`] inside a transaction. On an error nothing was written.
+async fn record_report_in(
+    tx: &mut AnyConnection,
+    device: &DeviceId,
+    report: &DeviceReport,
+    now: Timestamp,
+) -> Result<ReportOutcome> {
+    {
         let fresh = sqlx::query(
             "UPDATE devices SET last_report_seq = $2, last_seen_at = $3 \
              WHERE id = $1 AND status = 'active' AND last_report_seq < $2",
@@ -27,7 +119,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if !one(&fresh) {
-            let known = device_in(&mut tx, device).await?;
+            let known = device_in(&mut *tx, device).await?;
             if known.status != DeviceStatus::Active {
                 return Err(StoreError::Forbidden("the device is revoked"));
             }
@@ -81,9 +173,8 @@ impl Store {
                     serde_json::json!({ "version": result.version.as_str(), "error": e }),
                 ),
             };
-            events::append_in(&mut tx, &device_event(device, "device", kind, detail), now).await?;
+            events::append_in(tx, &device_event(device, "device", kind, detail), now).await?;
         }
-        tx.commit().await?;
         Ok(ReportOutcome::Recorded)
     }
 }

@@ -1,6 +1,7 @@
 //! What a session does with each message from its agent: every store call names the
-//! session's own device, reports are recorded exactly once (the agent's `seq`) and then
-//! acknowledged, pushes are acknowledged by the agent's answers.
+//! session's own device, reports are recorded exactly once (the agent's `seq`) and
+//! acknowledged only after their group commit, pushes are acknowledged by the agent's
+//! answers (the acknowledgement and the apply result commit together).
 
 use corral_wire::{
     Ack, AgentMessage, ApplyOutcome as WireOutcome, CommandOutcome, ControllerMessage, Hello,
@@ -9,7 +10,8 @@ use corral_wire::{
 
 use super::{End, Session};
 use crate::domain::{ApplyOutcome, ApplyResult, DeviceReport, Timestamp, VersionHash};
-use crate::store::StoreError;
+use crate::gateway::commit::Refused;
+use crate::store::{AgentAnswer, AnswerReport, StoreError};
 
 impl Session<'_> {
     /// Answers Hello: tells the agent how far its outbox is stored, acknowledges the pushes
@@ -62,7 +64,6 @@ impl Session<'_> {
             AgentMessage::ApplyResult(result) => {
                 let version = VersionHash::parse(&result.version)
                     .map_err(|e| End::Protocol(e.to_string()))?;
-                self.ack_push(result.push_seq).await?;
                 if !result.actions.is_empty() {
                     tracing::debug!(device = %self.device, version = %version, actions = ?result.actions, "Profile actions.");
                 }
@@ -70,20 +71,22 @@ impl Session<'_> {
                     WireOutcome::Applied => ApplyOutcome::Applied,
                     WireOutcome::Failed { errors } => ApplyOutcome::Failed(errors.join("; ")),
                 };
-                self.record(DeviceReport {
+                let report = DeviceReport {
                     seq: result.seq,
                     applied: vec![ApplyResult { version, outcome }],
                     ..DeviceReport::default()
-                })
-                .await
+                };
+                self.answer(Some(result.push_seq), Some(AnswerReport::Device(report)))
+                    .await?;
+                self.ack_report(result.seq).await
             }
             AgentMessage::StateReport(report) => {
-                self.record(DeviceReport {
+                let report = DeviceReport {
                     seq: report.seq,
                     observed_state: Some(report.observed),
                     ..DeviceReport::default()
-                })
-                .await
+                };
+                self.record(report).await
             }
             AgentMessage::DriftReport(report) => {
                 let drift =
@@ -96,24 +99,16 @@ impl Session<'_> {
                 .await
             }
             AgentMessage::CommandResult(result) => {
-                self.ack_push(result.push_seq).await?;
-                let error = match &result.outcome {
+                let error = match result.outcome {
                     CommandOutcome::Done => None,
-                    CommandOutcome::Failed { error } => Some(error.as_str()),
+                    CommandOutcome::Failed { error } => Some(error),
                 };
-                let turn = self.gw.write_turn().await;
-                self.gw
-                    .store
-                    .record_command_result(
-                        &self.device,
-                        result.seq,
-                        &result.command_id,
-                        error,
-                        Timestamp::now(),
-                    )
-                    .await
-                    .map_err(End::from_store)?;
-                drop(turn);
+                let report = AnswerReport::Command {
+                    seq: result.seq,
+                    command_id: result.command_id,
+                    error,
+                };
+                self.answer(Some(result.push_seq), Some(report)).await?;
                 self.ack_report(result.seq).await
             }
             AgentMessage::RenewRequest(request) => {
@@ -146,38 +141,46 @@ impl Session<'_> {
 
     /// The agent has the push `seq`: record it delivered (once) and stop tracking it.
     pub(super) async fn ack_push(&mut self, seq: u64) -> Result<(), End> {
-        let turn = self.gw.write_turn().await;
-        let acked = self
-            .gw
-            .store
-            .ack_push(&self.device, seq, Timestamp::now())
-            .await;
-        drop(turn);
-        match acked {
-            Ok(_) => {
-                self.in_flight.retain(|s| *s != seq);
-                self.processed = self.processed.max(seq);
-                Ok(())
-            }
-            Err(StoreError::NotFound(_)) => Err(End::Protocol(format!(
-                "answered push {seq}, which does not exist"
-            ))),
-            Err(e) => Err(End::from_store(e)),
-        }
+        self.answer(Some(seq), None).await
     }
 
     /// Records a report exactly once and acknowledges it (a re-send is acknowledged too).
     async fn record(&mut self, report: DeviceReport) -> Result<(), End> {
         let seq = report.seq;
-        let turn = self.gw.write_turn().await;
-        let recorded = self
-            .gw
-            .store
-            .record_report(&self.device, &report, Timestamp::now())
-            .await;
-        drop(turn);
-        recorded.map_err(End::from_store)?;
+        self.answer(None, Some(AnswerReport::Device(report)))
+            .await?;
         self.ack_report(seq).await
+    }
+
+    /// Stores what the agent answered — the push it acknowledges and/or its report — with
+    /// the gateway's group commit; returns once it is committed.
+    async fn answer(
+        &mut self,
+        push_seq: Option<u64>,
+        report: Option<AnswerReport>,
+    ) -> Result<(), End> {
+        let answer = AgentAnswer {
+            device: self.device.clone(),
+            push_seq,
+            report,
+        };
+        match self.gw.answers.record(answer).await {
+            Ok(()) => {
+                if let Some(seq) = push_seq {
+                    self.in_flight.retain(|s| *s != seq);
+                    self.processed = self.processed.max(seq);
+                }
+                Ok(())
+            }
+            Err(Refused::Answer(StoreError::NotFound(_))) if push_seq.is_some() => {
+                Err(End::Protocol(format!(
+                    "answered push {}, which does not exist",
+                    push_seq.unwrap_or_default()
+                )))
+            }
+            Err(Refused::Answer(e)) => Err(End::from_store(e)),
+            Err(Refused::Batch(reason)) => Err(End::Store(reason)),
+        }
     }
 
     async fn ack_report(&mut self, agent_seq: u64) -> Result<(), End> {
