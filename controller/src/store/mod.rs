@@ -3,7 +3,7 @@
 //! Owns: connecting to SQLite or PostgreSQL, running the embedded migrations, and every
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
-//! users with sessions and API tokens).
+//! users with sessions and API tokens, provisioning runs and their steps).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -20,6 +20,7 @@ mod enrollment;
 mod events;
 mod outbox;
 mod profiles;
+mod provisioning;
 mod reports;
 mod rows;
 mod users;
@@ -104,16 +105,30 @@ pub struct Store {
     engine: Engine,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "fleet",
-    include_str!("../../migrations/sqlite/0001_fleet.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "fleet",
-    include_str!("../../migrations/postgres/0001_fleet.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "fleet",
+        include_str!("../../migrations/sqlite/0001_fleet.sql"),
+    ),
+    (
+        4,
+        "provisioning",
+        include_str!("../../migrations/sqlite/0004_provisioning.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "fleet",
+        include_str!("../../migrations/postgres/0001_fleet.sql"),
+    ),
+    (
+        4,
+        "provisioning",
+        include_str!("../../migrations/postgres/0004_provisioning.sql"),
+    ),
+];
 
 /// The embedded migrations of one engine as (version, description, SQL); a test checks
 /// this list against the files in `controller/migrations/`.
