@@ -139,7 +139,7 @@ impl AdbPhone {
         let result = match &self.address {
             PhoneAddress::Server { serial } => self
                 .server_device(serial)
-                .push(&mut reader, &path)
+                .push(&mut reader, path)
                 .map_err(|e| {
                     (
                         e.to_string(),

@@ -62,7 +62,7 @@ fn section<'a>(
         .ok_or_else(|| ParseError::whole("preflight script", "", format!("no section `{name}`")))
 }
 
-fn one_line<'a>(out: &'a SectionOutput) -> Result<&'a str, ParseError> {
+fn one_line(out: &SectionOutput) -> Result<&str, ParseError> {
     let text = out.ok()?.trim();
     if text.is_empty() || text.contains('\n') {
         return Err(ParseError::whole(&out.command, text, "expected one line"));
@@ -114,14 +114,11 @@ pub fn parse_df(command: &str, text: &str) -> Result<u64, ParseError> {
         Some((i, l)) => return Err(ParseError::at(command, i + 1, l, "expected the df header")),
         None => return Err(ParseError::whole(command, text, "no output")),
     }
-    for (i, line) in lines {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.len() == 6 && fields[5] == "/data" {
-            let kb: u64 = fields[3]
-                .parse()
-                .map_err(|_| ParseError::at(command, i + 1, line, "available is not a number"))?;
-            return Ok(kb * 1024);
-        }
+    let Some((i, line)) = lines.next() else {
+        return Err(ParseError::whole(command, text, "no /data line"));
+    };
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    if fields.len() != 6 || fields[5] != "/data" {
         return Err(ParseError::at(
             command,
             i + 1,
@@ -129,7 +126,10 @@ pub fn parse_df(command: &str, text: &str) -> Result<u64, ParseError> {
             "expected the /data line",
         ));
     }
-    Err(ParseError::whole(command, text, "no /data line"))
+    let kb: u64 = fields[3]
+        .parse()
+        .map_err(|_| ParseError::at(command, i + 1, line, "available is not a number"))?;
+    Ok(kb * 1024)
 }
 
 /// The device owner from `dpm list-owners` (API 31+) or `dumpsys device_policy` (older).
