@@ -11,13 +11,19 @@
 //! - [`api`]: the REST API under `/api/v1` (API tokens, roles, OpenAPI document).
 //! - [`gateway`]: the mutual-TLS agent gateway (sessions, fan-out of the durable outbox).
 //! - [`enrollment`]: the enrollment listener (token + CSR → device certificate).
+//! - [`adb`]: the one module that talks to adb_client: finding phones (adb server or
+//!   direct TCP), shell scripts with exit status, pushes — off the runtime.
+//! - [`provision`]: provisioning over ADB — the steps per phone (pure core + I/O edge),
+//!   recorded through a [`provision::ControllerLink`], many phones in parallel.
 #![forbid(unsafe_code)]
 
+pub mod adb;
 pub mod api;
 pub mod ca;
 pub mod config;
 pub mod domain;
 pub mod enrollment;
 pub mod gateway;
+pub mod provision;
 pub mod serve;
 pub mod store;

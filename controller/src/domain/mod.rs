@@ -2,12 +2,14 @@
 //! line, HTTP, wire, database rows) and plain records of the fleet.
 //!
 //! Owns: what a valid device id, profile name, token or password is, and the shapes of
-//! devices, profile versions, deliveries, pushes, certificates, events and users.
+//! devices, profile versions, deliveries, pushes, certificates, events, users and
+//! provisioning runs.
 //! Must never: do I/O, know SQL, HTTP or the wire format. Randomness (token and id
 //! generation) and the wall clock ([`Timestamp::now`]) are the only outside inputs.
 
 mod fleet;
 mod ids;
+mod provisioning;
 mod secrets;
 mod time;
 mod users;
@@ -20,6 +22,7 @@ pub use fleet::{
 pub use ids::{
     CertSerial, DeviceId, DeviceName, GroupName, KeyHash, ProfileName, UserName, VersionHash,
 };
+pub use provisioning::{ProvisionStep, ProvisioningRun, RunOutcome, StepOutcome, StepRecord};
 pub use secrets::{
     ApiToken, EnrollmentTokenSecret, Password, PasswordHash, SecretHash, SessionToken, TokenPrefix,
     sha256_hex,

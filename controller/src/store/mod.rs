@@ -3,7 +3,8 @@
 //! Owns: connecting to SQLite or PostgreSQL, running the embedded migrations, and every
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
-//! users with sessions and API tokens, uploaded profile sources).
+//! users with sessions and API tokens, uploaded profile sources, provisioning runs and
+//! their steps).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -20,6 +21,7 @@ mod enrollment;
 mod events;
 mod outbox;
 mod profiles;
+mod provisioning;
 mod reports;
 mod rows;
 mod sources;
@@ -146,6 +148,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox_profile_by_reference",
         include_str!("../../migrations/sqlite/0003_outbox_profile_by_reference.sql"),
     ),
+    (
+        4,
+        "provisioning",
+        include_str!("../../migrations/sqlite/0004_provisioning.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -162,6 +169,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "outbox_profile_by_reference",
         include_str!("../../migrations/postgres/0003_outbox_profile_by_reference.sql"),
+    ),
+    (
+        4,
+        "provisioning",
+        include_str!("../../migrations/postgres/0004_provisioning.sql"),
     ),
 ];
 

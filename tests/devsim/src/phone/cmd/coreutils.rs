@@ -1,5 +1,5 @@
 //! Small tools as Android's toybox and mksh builtins print them: `echo`, `cat`, `id`,
-//! `whoami`, `sleep`, `which`, `pwd`, `uname`. (`ls`/`stat` are in `files`,
+//! `whoami`, `sleep`, `which`, `pwd`, `uname`, `df`. (`ls`/`stat` are in `files`,
 //! `rm`/`mkdir`/`chmod`/`touch`/`test` in `fileops`, `grep`/`head`/`tail`/`wc` in `text`.)
 
 use std::time::Duration;
@@ -199,5 +199,29 @@ pub fn uname(ctx: &mut Ctx<'_>, argv: &[String]) -> u8 {
         _ => "Linux".to_string(),
     };
     ctx.outln(line);
+    0
+}
+
+/// Size of the simulated `/data` partition, in 1K blocks (a 128 GB phone).
+const DATA_BLOCKS: u64 = 115_249_236;
+
+/// toybox `df [-k] [PATH…]`: one line for `/data` (what corral asks about), sized from the
+/// phone's free storage. Other paths print the same partition, as `/data/local/tmp` would.
+pub fn df(ctx: &mut Ctx<'_>, argv: &[String]) -> u8 {
+    let free_kb = ctx.phone.read(|s| s.free_storage_bytes) / 1024;
+    let total = DATA_BLOCKS.max(free_kb);
+    let used = total - free_kb;
+    let percent = (used * 100).div_ceil(total.max(1));
+    ctx.outln("Filesystem       1K-blocks    Used Available Use% Mounted on");
+    let paths = argv[1..]
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .count()
+        .max(1);
+    for _ in 0..paths {
+        ctx.outln(format!(
+            "/dev/block/dm-46 {total:>9} {used:>7} {free_kb:>9} {percent:>3}% /data"
+        ));
+    }
     0
 }

@@ -158,6 +158,7 @@ pub fn lookup(name: &str) -> Option<Handler> {
             digest::hashsum
         }
         "pwd" => coreutils::pwd,
+        "df" => coreutils::df,
         "uname" => coreutils::uname,
         "ps" => ps::ps,
         "pidof" => ps::pidof,
