@@ -207,6 +207,27 @@ install = ["com.example.orders"]
 }
 
 #[test]
+fn backup_on_activates_the_backup_service_first() {
+    // Android 10+ runs the backup service only for the system user until
+    // `bmgr --user N activate true`; before that `bmgr --user N enable true` fails.
+    check(
+        &format!("{SHOP}[privacy]\nbackup = true\n"),
+        r#"{ "users": [ { "id": 0, "name": "Owner", "flags": 3091, "running": true },
+                       { "id": 10, "name": "Shop", "flags": 4144, "running": true } ],
+            "work": {
+              "user": 10,
+              "packages": { "com.whatsapp.w4b": { "granted": ["android.permission.READ_CONTACTS"] } },
+              "settings": { "managed_profile_contact_remote_search": "0", "cross_profile_calendar_enabled": "0" },
+              "contacts": [
+                { "id": 1, "name": "Meyer: Wholesale", "numbers": ["+493012345678"] },
+                { "id": 2, "name": "O'Brien", "numbers": ["+442079460958"] }
+              ]
+            } }"#,
+        expect![[r#""#]],
+    );
+}
+
+#[test]
 fn converged_phone_needs_nothing() {
     let resolution = resolve(&files(SHOP), None);
     let target = resolution

@@ -57,6 +57,10 @@ pub(crate) async fn run_command(
             ..ShellOutcome::default()
         }
     });
+    if outcome.rebooted {
+        io.rebooted();
+        return;
+    }
     if outcome.disconnect {
         io.disconnect("the phone dropped the connection while running a command");
         return;
@@ -203,6 +207,10 @@ impl Interactive {
             else {
                 return Step::Gone;
             };
+            if outcome.rebooted {
+                self.io.rebooted();
+                return Step::Gone;
+            }
             if outcome.disconnect {
                 self.io
                     .disconnect("the phone dropped the connection while running a command");

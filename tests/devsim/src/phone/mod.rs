@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod contacts;
 pub mod factory;
 pub mod fs;
+pub mod log;
 pub mod permissions;
 pub mod process;
 pub mod route;
@@ -148,6 +149,8 @@ pub struct ShellOutcome {
     pub exit: u8,
     /// The transport must drop the connection now (injected fault or reboot).
     pub disconnect: bool,
+    /// The command rebooted the phone: every connection to it drops.
+    pub rebooted: bool,
 }
 
 /// Why a phone could not be opened.
@@ -174,8 +177,12 @@ pub struct Phone {
     state: Mutex<State>,
     processes: ProcessTable,
     route: Mutex<Option<route::RouteInfo>>,
+    log: log::LogBuffer,
     self_ref: Weak<Phone>,
 }
+
+/// The pid the simulated `system_server` logs with.
+const SYSTEM_SERVER_PID: u32 = 1521;
 
 impl Phone {
     /// Opens the phone, loading its state from `config.state_dir` or creating a fresh
@@ -192,15 +199,18 @@ impl Phone {
                 state
             }
         };
-        Ok(Arc::new_cyclic(|me| Phone {
+        let phone = Arc::new_cyclic(|me| Phone {
             config,
             fs,
             faults: Faults::default(),
             state: Mutex::new(state),
             processes: ProcessTable::default(),
             route: Mutex::new(None),
+            log: log::LogBuffer::default(),
             self_ref: me.clone(),
-        }))
+        });
+        phone.booted();
+        Ok(phone)
     }
 
     /// The fixed configuration.
@@ -239,6 +249,27 @@ impl Phone {
     /// Programs started from the shell.
     pub fn processes(&self) -> &ProcessTable {
         &self.processes
+    }
+
+    /// The log buffer `logcat` reads.
+    pub fn log(&self) -> &log::LogBuffer {
+        &self.log
+    }
+
+    /// Logs as `system_server`.
+    pub fn log_system(&self, priority: char, tag: &str, message: &str) {
+        self.log.write(SYSTEM_SERVER_PID, priority, tag, message);
+    }
+
+    /// How many times the phone has booted; a change while a command ran means the
+    /// command rebooted it (the transport then drops every connection).
+    pub fn boot_count(&self) -> u64 {
+        self.read(|s| s.boot_count)
+    }
+
+    /// What a fresh boot writes to the (empty) log.
+    fn booted(&self) {
+        self.log_system('I', "SystemServer", "Entered the Android system server!");
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -282,6 +313,8 @@ impl Phone {
             }
             s.boot_count += 1;
         });
+        self.log.clear();
+        self.booted();
     }
 
     /// The host public keys this phone trusts, as `adbkey.pub` lines.

@@ -214,6 +214,45 @@ fn identity_and_tools() {
 }
 
 #[test]
+fn reboot_from_the_shell_drops_everything_and_logcat_shows_why() {
+    let p = phone(
+        14,
+        &[
+            "pm create-user --profileOf 0 --managed Work",
+            "am start-user 10",
+        ],
+    );
+    let boots = p.boot_count();
+    check(
+        &p,
+        "echo before; svc power reboot; echo never",
+        expect![[r#"
+        before
+        [disconnect]
+        [rebooted]
+    "#]],
+    );
+    assert_eq!(p.boot_count(), boots + 1);
+    check(
+        &p,
+        "pm list users",
+        expect![[r#""#]],
+    );
+    let log = p.run_shell("logcat -d -t 5", &mut std::io::empty());
+    let text = String::from_utf8_lossy(&log.stdout).into_owned();
+    let shown: Vec<&str> = text
+        .lines()
+        .map(|l| l.get(19..).unwrap_or(l))
+        .collect();
+    expect![[r#""#]].assert_debug_eq(&shown);
+    check(&p, "reboot -x", expect![[r#""#]]);
+    check(&p, "svc wifi enable", expect![[r#""#]]);
+    check(&p, "logcat -c; logcat -d", expect![[r#""#]]);
+    check(&p, "logcat -f /sdcard/x", expect![[r#""#]]);
+    check(&p, "reboot recovery", expect![[r#""#]]);
+}
+
+#[test]
 fn faults_fail_drop_and_reboot() {
     let p = phone(
         14,
