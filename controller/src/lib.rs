@@ -8,10 +8,12 @@
 //! - [`config`]: the one typed configuration (file → environment → command line).
 //! - [`serve`]: `corral serve` — opens the store, the CA, bootstraps the first admin and runs
 //!   the HTTP listeners until shut down.
+//! - [`api`]: the REST API under `/api/v1` (API tokens, roles, OpenAPI document).
 //! - [`gateway`]: the mutual-TLS agent gateway (sessions, fan-out of the durable outbox).
 //! - [`enrollment`]: the enrollment listener (token + CSR → device certificate).
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod ca;
 pub mod config;
 pub mod domain;

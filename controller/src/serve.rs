@@ -130,10 +130,12 @@ async fn bootstrap_admin(store: &Store) -> Result<Option<FirstAdmin>, ServeError
         .map(|_| FirstAdmin { name, password }))
 }
 
-/// The console/API router. Other front ends merge their routes into this one.
+/// The console/API router: `/healthz` and the REST API under `/api/v1`. Other front
+/// ends merge their routes into this one.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .nest(crate::api::routes::PREFIX, crate::api::router())
         .with_state(state)
 }
 

@@ -67,7 +67,7 @@ async fn expired_revoked_unknown_and_wrong_secret_tokens_are_refused_alike(store
     let expired = token(&store, binding.clone()).await;
     let revoked = token(&store, binding.clone()).await;
     store
-        .revoke_enrollment_token(revoked.prefix(), NOW)
+        .revoke_enrollment_token(revoked.prefix(), "test", NOW)
         .await
         .unwrap();
     let unknown = EnrollmentTokenSecret::generate();

@@ -37,7 +37,7 @@ pub use dispatch::{COMMAND_KIND, CommandBody};
 pub use listeners::{AgentListeners, serve_agent_listeners};
 
 use crate::ca::Ca;
-use crate::domain::{CertSerial, DeviceId, PushKind, Timestamp, hex};
+use crate::domain::{CertSerial, DeviceId, NewEvent, PushKind, Timestamp, hex};
 use crate::store::{Store, StoreError};
 
 /// Resolves once `stop` turns true (or its sender is gone); cancel-safe.
@@ -214,6 +214,18 @@ impl Gateway {
         kind: CommandKind,
         now: Timestamp,
     ) -> Result<(String, u64), StoreError> {
+        self.queue_command_as(device, kind, "controller", now).await
+    }
+
+    /// [`Gateway::queue_command`] on behalf of `actor`, who is named in the
+    /// `device.command_queued` event committed with the push.
+    pub async fn queue_command_as(
+        &self,
+        device: &DeviceId,
+        kind: CommandKind,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(String, u64), StoreError> {
         let mut id = [0u8; 8];
         rand::rngs::OsRng.fill_bytes(&mut id);
         let command_id = format!("cmd-{}", hex(&id));
@@ -224,10 +236,16 @@ impl Gateway {
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let push_kind =
             PushKind::parse(COMMAND_KIND).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let event = NewEvent {
+            device: Some(device.clone()),
+            actor: actor.to_owned(),
+            kind: "device.command_queued".into(),
+            detail: serde_json::json!({ "command_id": command_id, "kind": kind }),
+        };
         let seq = self
             .inner
             .store
-            .enqueue_push(device, &push_kind, &body, now)
+            .enqueue_audited_push(device, &push_kind, &body, &event, now)
             .await?;
         self.notify(device);
         Ok((command_id, seq))

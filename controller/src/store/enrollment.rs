@@ -169,22 +169,42 @@ impl Store {
         Ok(enrolled)
     }
 
-    /// Revokes an unused token. Revoking a used or already revoked token is a no-op.
+    /// Revokes a token so it can no longer be redeemed, with a `enrollment_token.revoked`
+    /// event. Revoking an already revoked token changes nothing and returns `false`;
+    /// [`StoreError::NotFound`] for an unknown prefix.
     pub async fn revoke_enrollment_token(
         &self,
         prefix: &TokenPrefix,
+        actor: &str,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE enrollment_tokens SET revoked_at = $2 WHERE prefix = $1 AND revoked_at IS NULL",
         )
         .bind(prefix.as_str())
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() == 0 {
+            let known = sqlx::query("SELECT 1 AS found FROM enrollment_tokens WHERE prefix = $1")
+                .bind(prefix.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            return match known {
+                Some(_) => Ok(false),
+                None => Err(StoreError::NotFound(format!("enrollment token {prefix}"))),
+            };
+        }
+        let event = crate::domain::NewEvent {
+            device: None,
+            actor: actor.to_owned(),
+            kind: "enrollment_token.revoked".into(),
+            detail: serde_json::json!({ "prefix": prefix.as_str() }),
+        };
+        events::append_in(&mut tx, &event, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// One token's record.

@@ -3,7 +3,7 @@
 //! Owns: connecting to SQLite or PostgreSQL, running the embedded migrations, and every
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
-//! users with sessions and API tokens).
+//! users with sessions and API tokens, uploaded profile sources).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -22,6 +22,7 @@ mod outbox;
 mod profiles;
 mod reports;
 mod rows;
+mod sources;
 mod users;
 
 use std::path::Path;
@@ -33,7 +34,8 @@ use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Trans
 
 pub use agents::{ClaimedPush, PushContent};
 pub use outbox::{AckOutcome, Lease};
-pub use profiles::Publication;
+pub use profiles::{ProfileSummary, Publication};
+pub use sources::{ProfileSource, ProfileUpload};
 
 /// What went wrong, named for what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -104,16 +106,30 @@ pub struct Store {
     engine: Engine,
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "fleet",
-    include_str!("../../migrations/sqlite/0001_fleet.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "fleet",
-    include_str!("../../migrations/postgres/0001_fleet.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "fleet",
+        include_str!("../../migrations/sqlite/0001_fleet.sql"),
+    ),
+    (
+        2,
+        "profile sources",
+        include_str!("../../migrations/sqlite/0002_profile_sources.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "fleet",
+        include_str!("../../migrations/postgres/0001_fleet.sql"),
+    ),
+    (
+        2,
+        "profile sources",
+        include_str!("../../migrations/postgres/0002_profile_sources.sql"),
+    ),
+];
 
 /// The embedded migrations of one engine as (version, description, SQL); a test checks
 /// this list against the files in `controller/migrations/`.

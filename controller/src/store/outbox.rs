@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 
 use super::rows::{int, ms, opt_parsed, opt_text, opt_time, parsed, seq, text, time, uint};
 use super::{Result, Store, StoreError};
-use crate::domain::{Delivery, DeviceId, Push, PushKind, Timestamp};
+use crate::domain::{Delivery, DeviceId, NewEvent, Push, PushKind, Timestamp};
 
 /// A claim on a device's pending pushes: who holds it and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +173,27 @@ impl Store {
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
         let seq = enqueue_in(&mut tx, device, kind, body, None, now).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
+    /// Queues a push and appends `event` (its detail gains the push's `seq`) in one
+    /// transaction: for pushes someone asked for, e.g. a command from the REST API.
+    pub async fn enqueue_audited_push(
+        &self,
+        device: &DeviceId,
+        kind: &PushKind,
+        body: &str,
+        event: &NewEvent,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let seq = enqueue_in(&mut tx, device, kind, body, None, now).await?;
+        let mut event = event.clone();
+        if let serde_json::Value::Object(detail) = &mut event.detail {
+            detail.insert("seq".into(), seq.into());
+        }
+        super::events::append_in(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(seq)
     }

@@ -18,8 +18,27 @@ pub struct Publication {
     pub version: ProfileVersion,
     /// False when this exact version was stored before (publishing is idempotent).
     pub newly_stored: bool,
+    /// The profile's current version before, if it had one.
+    pub previous: Option<VersionHash>,
     /// How many devices got a push queued.
     pub pushes: usize,
+    /// The devices that got a push queued (to notify the gateway).
+    pub pushed_to: Vec<DeviceId>,
+}
+
+impl Publication {
+    /// Whether the profile's current version changed.
+    pub fn changed(&self) -> bool {
+        self.previous.as_ref() != Some(&self.version.version)
+    }
+}
+
+/// A profile and its current version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileSummary {
+    pub name: ProfileName,
+    pub current_version: VersionHash,
+    pub updated_at: Timestamp,
 }
 
 fn version_from_row(row: &AnyRow) -> Result<ProfileVersion> {
@@ -113,6 +132,78 @@ pub(super) async fn assign_in(
     Ok(pushes)
 }
 
+/// [`Store::publish_profile_version`] inside the caller's transaction, with its event.
+pub(super) async fn publish_in(
+    conn: &mut AnyConnection,
+    profile: &ProfileName,
+    version: &VersionHash,
+    canonical_toml: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Publication> {
+    let inserted = sqlx::query(
+        "INSERT INTO profile_versions (profile_name, version, canonical_toml, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (profile_name, version) DO NOTHING",
+    )
+    .bind(profile.as_str())
+    .bind(version.as_str())
+    .bind(canonical_toml)
+    .bind(ms(now))
+    .execute(&mut *conn)
+    .await?;
+    let stored = version_in(conn, profile, version)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("profile {profile} version {version}")))?;
+    if stored.canonical_toml != canonical_toml {
+        return Err(StoreError::Conflict(format!(
+            "profile {profile} version {version} is already stored with different content"
+        )));
+    }
+    let previous: Option<VersionHash> =
+        match sqlx::query("SELECT current_version FROM profiles WHERE name = $1")
+            .bind(profile.as_str())
+            .fetch_optional(&mut *conn)
+            .await?
+        {
+            Some(row) => Some(parsed(&row, "current_version")?),
+            None => None,
+        };
+    sqlx::query(
+        "INSERT INTO profiles (name, current_version, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at",
+    )
+    .bind(profile.as_str())
+    .bind(version.as_str())
+    .bind(ms(now))
+    .execute(&mut *conn)
+    .await?;
+    let mut pushed_to = Vec::new();
+    for id in devices_using(conn, profile).await? {
+        if outbox::queue_current_version(conn, &id, now).await? {
+            pushed_to.push(id);
+        }
+    }
+    let event = NewEvent {
+        device: None,
+        actor: actor.to_owned(),
+        kind: "profile.published".into(),
+        detail: serde_json::json!({
+            "profile": profile.as_str(),
+            "version": version.as_str(),
+            "previous": previous.as_ref().map(VersionHash::as_str),
+            "pushes": pushed_to.len(),
+        }),
+    };
+    events::append_in(conn, &event, now).await?;
+    Ok(Publication {
+        version: stored,
+        newly_stored: inserted.rows_affected() == 1,
+        previous,
+        pushes: pushed_to.len(),
+        pushed_to,
+    })
+}
+
 impl Store {
     /// Stores a profile version (if new), makes it the profile's current version and queues
     /// it for every device the profile applies to. `version` must be the content hash of
@@ -127,50 +218,26 @@ impl Store {
         now: Timestamp,
     ) -> Result<Publication> {
         let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO profile_versions (profile_name, version, canonical_toml, created_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (profile_name, version) DO NOTHING",
-        )
-        .bind(profile.as_str())
-        .bind(version.as_str())
-        .bind(canonical_toml)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-        let stored = version_in(&mut tx, profile, version)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("profile {profile} version {version}")))?;
-        if stored.canonical_toml != canonical_toml {
-            return Err(StoreError::Conflict(format!(
-                "profile {profile} version {version} is already stored with different content"
-            )));
-        }
-        sqlx::query(
-            "INSERT INTO profiles (name, current_version, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at",
-        )
-        .bind(profile.as_str())
-        .bind(version.as_str())
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-        let mut pushes = 0;
-        for id in devices_using(&mut tx, profile).await? {
-            pushes += usize::from(outbox::queue_current_version(&mut tx, &id, now).await?);
-        }
-        let event = NewEvent {
-            device: None,
-            actor: actor.to_owned(),
-            kind: "profile.published".into(),
-            detail: serde_json::json!({ "profile": profile.as_str(), "version": version.as_str(), "pushes": pushes }),
-        };
-        events::append_in(&mut tx, &event, now).await?;
+        let publication = publish_in(&mut tx, profile, version, canonical_toml, actor, now).await?;
         tx.commit().await?;
-        Ok(Publication {
-            version: stored,
-            newly_stored: inserted.rows_affected() == 1,
-            pushes,
-        })
+        Ok(publication)
+    }
+
+    /// Every profile with a current version, by name.
+    pub async fn profiles(&self) -> Result<Vec<ProfileSummary>> {
+        let rows =
+            sqlx::query("SELECT name, current_version, updated_at FROM profiles ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ProfileSummary {
+                    name: parsed(row, "name")?,
+                    current_version: parsed(row, "current_version")?,
+                    updated_at: time(row, "updated_at")?,
+                })
+            })
+            .collect()
     }
 
     /// One stored version of a profile.

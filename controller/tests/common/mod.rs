@@ -1,13 +1,16 @@
 //! Helpers shared by the controller's integration tests: a fresh store on either engine
 //! (`db`), fixtures for fleet records (`fixtures`), the built `corral` binary
-//! (`binary`), and the agent listeners with a test agent (`agents`). Each test file uses
+//! (`binary`), the agent listeners with a test agent (`agents`), and the REST API with a
+//! token per role (`api`, over the small HTTP client in `http`). Each test file uses
 //! only some of them.
 #![allow(dead_code)]
 
 pub mod agents;
+pub mod api;
 pub mod binary;
 pub mod db;
 pub mod fixtures;
+pub mod http;
 
 /// Declares each listed `async fn name(store: TestStore)` as two tests, `sqlite::name` and
 /// `postgres::name`, so every storage behaviour is checked on both engines.
