@@ -152,6 +152,24 @@ fn drifted_work_profile() {
     );
 }
 
+/// A phone already on `SHOP` (work profile 10, backup not activated), with `extra`
+/// contacts (`, {…}` JSON objects) after the two allow-listed ones.
+fn shop_phone(extra: &str) -> String {
+    format!(
+        r#"{{ "users": [ {{ "id": 0, "name": "Owner", "flags": 3091, "running": true }},
+                       {{ "id": 10, "name": "Shop", "flags": 4144, "running": true }} ],
+            "work": {{
+              "user": 10,
+              "packages": {{ "com.whatsapp.w4b": {{ "granted": ["android.permission.READ_CONTACTS"] }} }},
+              "settings": {{ "managed_profile_contact_remote_search": "0", "cross_profile_calendar_enabled": "0" }},
+              "contacts": [
+                {{ "id": 1, "name": "Meyer: Wholesale", "numbers": ["+493012345678"] }},
+                {{ "id": 2, "name": "O'Brien", "numbers": ["+442079460958"] }}{extra}
+              ]
+            }} }}"#
+    )
+}
+
 #[test]
 fn report_mode_only_reports_foreign_contacts() {
     let profile = format!(
@@ -159,18 +177,7 @@ fn report_mode_only_reports_foreign_contacts() {
     );
     check(
         &profile,
-        r#"{ "users": [ { "id": 0, "name": "Owner", "flags": 3091, "running": true },
-                       { "id": 10, "name": "Shop", "flags": 4144, "running": true } ],
-            "work": {
-              "user": 10,
-              "packages": { "com.whatsapp.w4b": { "granted": ["android.permission.READ_CONTACTS"] } },
-              "settings": { "managed_profile_contact_remote_search": "0", "cross_profile_calendar_enabled": "0" },
-              "contacts": [
-                { "id": 1, "name": "Meyer: Wholesale", "numbers": ["+493012345678"] },
-                { "id": 2, "name": "O'Brien", "numbers": ["+442079460958"] },
-                { "id": 3, "name": "Aunt Erna", "numbers": ["+4917612345678"] }
-              ]
-            } }"#,
+        &shop_phone(r#", { "id": 3, "name": "Aunt Erna", "numbers": ["+4917612345678"] }"#),
         expect![[r#"
             round trips: 0
             drift: {"drift":"needs_profile_owner","setting":"privacy.cross_profile_caller_id","wanted":"false","observed":null}
@@ -212,17 +219,7 @@ fn backup_on_activates_the_backup_service_first() {
     // `bmgr --user N activate true`; before that `bmgr --user N enable true` fails.
     check(
         &format!("{SHOP}[privacy]\nbackup = true\n"),
-        r#"{ "users": [ { "id": 0, "name": "Owner", "flags": 3091, "running": true },
-                       { "id": 10, "name": "Shop", "flags": 4144, "running": true } ],
-            "work": {
-              "user": 10,
-              "packages": { "com.whatsapp.w4b": { "granted": ["android.permission.READ_CONTACTS"] } },
-              "settings": { "managed_profile_contact_remote_search": "0", "cross_profile_calendar_enabled": "0" },
-              "contacts": [
-                { "id": 1, "name": "Meyer: Wholesale", "numbers": ["+493012345678"] },
-                { "id": 2, "name": "O'Brien", "numbers": ["+442079460958"] }
-              ]
-            } }"#,
+        &shop_phone(""),
         expect![[r#""#]],
     );
 }

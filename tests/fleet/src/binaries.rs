@@ -5,7 +5,8 @@
 //! three others. `cargo test --workspace` builds them all into the same target directory;
 //! `cargo test -p corral-fleet-tests` alone does not, so a missing binary — or one older
 //! than a source file of a crate it is built from — fails with the `cargo build` command to
-//! run, instead of testing yesterday's code.
+//! run, instead of testing yesterday's code. Stale is decided from cargo's own dep-info
+//! file next to the binary (`corral.d`), so it names exactly the sources cargo would.
 //! Must never: build anything itself (a nested cargo with other features would rebuild the
 //! workspace's dependencies back and forth).
 
@@ -17,7 +18,7 @@ use std::time::SystemTime;
 pub const BUILD_COMMAND: &str =
     "cargo build -p corral-controller -p corral-agent -p corral-devsim --bins";
 
-/// One of the binaries, and the workspace crates it is built from (its staleness sources).
+/// One of the binaries under test.
 #[derive(Debug, Clone, Copy)]
 pub enum Binary {
     Corral,
@@ -34,20 +35,15 @@ impl Binary {
         }
     }
 
-    fn sources(self) -> &'static [&'static str] {
-        match self {
-            Binary::Corral => &["controller", "wire", "profiles", "tests/devsim"],
-            Binary::Agent => &["agent", "wire", "profiles"],
-            Binary::Devsim => &["tests/devsim"],
-        }
-    }
-
     /// The binary's path; panics with [`BUILD_COMMAND`] when it is missing or stale.
     pub fn path(self) -> PathBuf {
-        static CHECKED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-        let dir = CHECKED.get_or_init(bin_dir).clone().unwrap_or_else(|e| panic!("{e}"));
+        static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+        let dir = DIR
+            .get_or_init(bin_dir)
+            .clone()
+            .unwrap_or_else(|e| panic!("{e}"));
         let path = dir.join(self.file_name());
-        if let Err(e) = check_fresh(self, &path) {
+        if let Err(e) = check_fresh(&path) {
             panic!("{e}\nBuild the binaries first: {BUILD_COMMAND}");
         }
         path
@@ -63,18 +59,19 @@ fn bin_dir() -> Result<PathBuf, String> {
         .ok_or_else(|| format!("{} has no grandparent directory", exe.display()))
 }
 
-fn check_fresh(binary: Binary, path: &Path) -> Result<(), String> {
+/// Fresh means: built after every source file it was built from, as listed by the
+/// dep-info file cargo writes next to it (`<bin>.d`: `<bin>: <source> <source> …`).
+fn check_fresh(path: &Path) -> Result<(), String> {
     let built = modified(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    for krate in binary.sources() {
-        if let Some((newest, file)) = newest_source(&root.join(krate).join("src"))
-            && newest > built
+    let dep_info = path.with_extension("d");
+    let deps =
+        std::fs::read_to_string(&dep_info).map_err(|e| format!("{}: {e}", dep_info.display()))?;
+    for source in sources(&deps) {
+        // A source that is gone (a deleted module) shows up as a build error anyway.
+        if let Ok(at) = modified(Path::new(&source))
+            && at > built
         {
-            return Err(format!(
-                "{} is older than {}",
-                path.display(),
-                file.display()
-            ));
+            return Err(format!("{} is older than {source}", path.display()));
         }
     }
     Ok(())
@@ -84,25 +81,42 @@ fn modified(path: &Path) -> std::io::Result<SystemTime> {
     std::fs::metadata(path)?.modified()
 }
 
-/// The most recently modified `.rs` file under `dir`.
-fn newest_source(dir: &Path) -> Option<(SystemTime, PathBuf)> {
-    let mut newest: Option<(SystemTime, PathBuf)> = None;
-    let mut stack = vec![dir.to_owned()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs")
-                && let Ok(at) = modified(&path)
-                && newest.as_ref().is_none_or(|(n, _)| at > *n)
-            {
-                newest = Some((at, path));
+/// The prerequisites of a Makefile-style dep-info file: after the first `: `, separated
+/// by spaces, a space inside a path escaped as `\ `.
+fn sources(dep_info: &str) -> Vec<String> {
+    let Some((_, rest)) = dep_info.lines().next().and_then(|l| l.split_once(": ")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            ' ' => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
             }
+            c => current.push(c),
         }
     }
-    newest
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sources;
+
+    #[test]
+    fn dep_info_lists_the_sources() {
+        assert_eq!(
+            sources("/t/corral: /w/a.rs /w/my\\ dir/b.rs\n\n/w/a.rs:\n"),
+            ["/w/a.rs", "/w/my dir/b.rs"]
+        );
+        assert!(sources("").is_empty());
+    }
 }

@@ -59,7 +59,9 @@ impl Fleet {
     /// Starts `corral serve` on a fresh data directory and `phones` simulated phones.
     /// No agent yet: see [`Fleet::enroll_all`].
     pub fn start(phones: usize, latency: Latency) -> Fleet {
-        let turn = TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let turn = TURN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = tempfile::Builder::new()
             .prefix("corral-fleet-")
             .tempdir()
@@ -95,7 +97,9 @@ impl Fleet {
     }
 
     fn root(&self) -> &Path {
-        self.dir.as_ref().map_or(Path::new("/nonexistent"), |d| d.path())
+        self.dir
+            .as_ref()
+            .map_or(Path::new("/nonexistent"), |d| d.path())
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -191,8 +195,11 @@ impl Fleet {
     pub fn restart_controller(&mut self) {
         assert!(self.controller.is_none(), "the controller still runs");
         let root = self.root().to_owned();
-        let controller =
-            Controller::start(&root.join("data"), &root.join("serve.log"), Some(self.addresses));
+        let controller = Controller::start(
+            &root.join("data"),
+            &root.join("serve.log"),
+            Some(self.addresses),
+        );
         assert!(
             controller.banner.admin_password.is_none(),
             "a restart must not create another admin"
@@ -270,7 +277,10 @@ impl Drop for Fleet {
         if std::thread::panicking()
             && let Some(dir) = self.dir.take()
         {
-            eprintln!("fleet: the test failed; its files are kept in {}", dir.keep().display());
+            eprintln!(
+                "fleet: the test failed; its files are kept in {}",
+                dir.keep().display()
+            );
         }
     }
 }

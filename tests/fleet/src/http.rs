@@ -90,7 +90,11 @@ fn parse_response(raw: &[u8]) -> Option<Response> {
         let l = l.to_ascii_lowercase();
         l.starts_with("transfer-encoding:") && l.contains("chunked")
     });
-    let body = if chunked { dechunk(body)? } else { body.to_vec() };
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
     Some(Response {
         status,
         body: String::from_utf8(body).ok()?,

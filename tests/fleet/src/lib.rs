@@ -24,4 +24,3 @@ pub mod shop;
 
 pub use fleet::{Fleet, Published};
 pub use phones::Latency;
-

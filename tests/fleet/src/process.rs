@@ -24,7 +24,9 @@ impl Process {
     /// Starts `cmd` with stdin closed and stdout and stderr appended to `log`.
     pub fn start(name: &str, mut cmd: Command, log: &Path) -> Process {
         let out = open_log(log);
-        let err = out.try_clone().unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let err = out
+            .try_clone()
+            .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         cmd.stdin(Stdio::null()).stdout(out).stderr(err);
         Process::spawn(name, cmd, log, None)
     }

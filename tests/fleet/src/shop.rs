@@ -43,47 +43,47 @@ pub fn files_with_contact(name: &str, phone: &str) -> Vec<(&'static str, String)
 }
 
 /// `(file name, text)` pairs as `publish` takes them.
-pub fn as_refs(files: &[(&'static str, String)]) -> Vec<(&'static str, &str)> {
+pub fn as_refs<'a>(files: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     files.iter().map(|(f, t)| (*f, t.as_str())).collect()
 }
 
-/// The work contact book of phone `i`: display names and numbers, one `data1` per line,
-/// from `content query` as a technician would run it.
+/// The work contact book of phone `i`: display names and numbers (`data1`), by raw
+/// contact, from `content query` as a technician would run it.
 pub fn contact_book(phones: &Phones, i: usize, user: u32) -> Vec<String> {
-    let out = phones.shell(
+    column(
+        phones,
         i,
-        &format!(
-            "content query --user {user} --uri content://com.android.contacts/data \
-             --projection raw_contact_id:data1 --sort raw_contact_id"
-        ),
-    );
-    if out.trim() == "No result found." {
-        return Vec::new();
-    }
-    out.lines()
-        .map(|l| {
-            l.split_once("data1=")
-                .map(|(_, v)| v.to_owned())
-                .unwrap_or_else(|| panic!("unexpected content query line {l:?}"))
-        })
-        .collect()
+        user,
+        "data --projection raw_contact_id:data1 --sort raw_contact_id",
+        "data1",
+    )
 }
 
-/// The raw contacts of the work profile of phone `i`, as `_id` values.
+/// The work profile's raw contacts (not deleted), as `_id` values.
 pub fn raw_contacts(phones: &Phones, i: usize, user: u32) -> Vec<String> {
+    column(
+        phones,
+        i,
+        user,
+        "raw_contacts --projection _id --where 'deleted=0'",
+        "_id",
+    )
+}
+
+/// `content query --user USER --uri content://com.android.contacts/QUERY`: the value of
+/// `name` (the last column) in each row.
+fn column(phones: &Phones, i: usize, user: u32, query: &str, name: &str) -> Vec<String> {
     let out = phones.shell(
         i,
-        &format!(
-            "content query --user {user} --uri content://com.android.contacts/raw_contacts \
-             --projection _id --where 'deleted=0'"
-        ),
+        &format!("content query --user {user} --uri content://com.android.contacts/{query}"),
     );
     if out.trim() == "No result found." {
         return Vec::new();
     }
+    let key = format!("{name}=");
     out.lines()
         .map(|l| {
-            l.split_once("_id=")
+            l.split_once(key.as_str())
                 .map(|(_, v)| v.to_owned())
                 .unwrap_or_else(|| panic!("unexpected content query line {l:?}"))
         })
@@ -133,7 +133,7 @@ pub fn assert_on_profile(phones: &Phones, i: usize, contacts: &[&str]) {
             "{serial}: {setting}"
         );
     }
-    let backup = sh(&format!("bmgr --user {user} enabled"));
+    let backup = sh(&format!("bmgr --user {user} enabled 2>&1"));
     assert!(
         backup == "Backup Manager currently disabled\n"
             || backup.contains(&format!("not activated for user {user}")),

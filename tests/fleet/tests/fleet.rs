@@ -19,11 +19,15 @@ fn shop_version(published: &[Published]) -> String {
         .clone()
 }
 
+/// The version the controller recorded as applied on agent `i`'s device.
+fn applied_version(fleet: &Fleet, i: usize) -> Option<String> {
+    fleet.device(i).applied_version.map(|v| v.to_string())
+}
+
 /// `Ok` once agent `i`'s device has reported `version` applied and its agent's outbox is
 /// empty (every report acknowledged).
 fn settled(fleet: &Fleet, i: usize, version: &str) -> Result<(), String> {
-    let device = fleet.device(i);
-    let applied = device.applied_version.as_ref().map(ToString::to_string);
+    let applied = applied_version(fleet, i);
     let outbox = fleet.agents[i].outbox();
     if applied.as_deref() == Some(version) && outbox.records == 0 {
         Ok(())
@@ -54,14 +58,21 @@ fn applied_events(fleet: &Fleet, i: usize, version: &str) -> (usize, Vec<String>
 fn assert_applied_once_each(fleet: &Fleet, i: usize, versions: &[&str]) {
     for version in versions {
         let (applied, failed) = applied_events(fleet, i, version);
-        assert_eq!(applied, 1, "phone {i}: {version} reported applied {applied} times");
+        assert_eq!(
+            applied, 1,
+            "phone {i}: {version} reported applied {applied} times"
+        );
         assert!(failed.is_empty(), "phone {i}: failures {failed:?}");
         let deliveries: Vec<_> = fleet
             .deliveries(i)
             .into_iter()
             .filter(|d| d.version.as_str() == *version)
             .collect();
-        assert_eq!(deliveries.len(), 1, "phone {i}: deliveries of {version}: {deliveries:?}");
+        assert_eq!(
+            deliveries.len(),
+            1,
+            "phone {i}: deliveries of {version}: {deliveries:?}"
+        );
         assert!(deliveries[0].applied_at.is_some(), "{deliveries:?}");
     }
 }
@@ -76,7 +87,9 @@ fn rolled_out(n: usize, latency: Latency) -> (Fleet, String) {
     fleet.enroll_all(PROFILE);
     fleet.run_agents();
     for i in 0..n {
-        fleet.eventually(&format!("phone {i} on {version}"), || settled(&fleet, i, &version));
+        fleet.eventually(&format!("phone {i} on {version}"), || {
+            settled(&fleet, i, &version)
+        });
     }
     (fleet, version)
 }
@@ -97,18 +110,28 @@ fn a_hand_added_contact_is_reported_and_removed() {
     let (fleet, _) = rolled_out(1, Latency::None);
     let user = shop::work_profile(&fleet.phones, 0).unwrap();
     // Someone adds a private contact to the work contact book by hand.
-    fleet.phones.shell(0, &format!(
-        "content insert --user {user} --uri content://com.android.contacts/raw_contacts \
+    fleet.phones.shell(
+        0,
+        &format!(
+            "content insert --user {user} --uri content://com.android.contacts/raw_contacts \
          --bind account_type:n: --bind account_name:n:"
-    ));
+        ),
+    );
     let ids = shop::raw_contacts(&fleet.phones, 0, user);
-    let id = ids.iter().max_by_key(|id| id.parse::<u64>().unwrap_or(0)).unwrap().clone();
+    let id = ids
+        .iter()
+        .max_by_key(|id| id.parse::<u64>().unwrap_or(0))
+        .unwrap()
+        .clone();
     for (mimetype, value) in [("name", "'Private Person'"), ("phone_v2", "+4915112345678")] {
-        fleet.phones.shell(0, &format!(
-            "content insert --user {user} --uri content://com.android.contacts/data \
+        fleet.phones.shell(
+            0,
+            &format!(
+                "content insert --user {user} --uri content://com.android.contacts/data \
              --bind raw_contact_id:i:{id} --bind mimetype:s:vnd.android.cursor.item/{mimetype} \
              --bind data1:s:{value}"
-        ));
+            ),
+        );
     }
     assert!(shop::contact_book(&fleet.phones, 0, user).contains(&"Private Person".to_owned()));
 
@@ -137,11 +160,27 @@ fn a_hand_added_contact_is_reported_and_removed() {
     let recorded = fleet.device(0);
     for private in ["Private Person", "4915112345678"] {
         assert!(!drift.to_string().contains(private), "{drift}");
-        let observed = recorded.observed_state.clone().unwrap_or_default().to_string();
+        let observed = recorded
+            .observed_state
+            .clone()
+            .unwrap_or_default()
+            .to_string();
         assert!(!observed.contains(private), "{observed}");
     }
     shop::assert_on_profile(&fleet.phones, 0, &CONTACTS);
-    let done = fleet.events(0).iter().filter(|e| e.kind == "command.done").count();
+    fleet.eventually("every report acknowledged", || {
+        let outbox = fleet.agents[0].outbox();
+        if outbox.records == 0 {
+            Ok(())
+        } else {
+            Err(format!("{outbox:?}"))
+        }
+    });
+    let done = fleet
+        .events(0)
+        .iter()
+        .filter(|e| e.kind == "command.done")
+        .count();
     assert_eq!(done, 1, "the re-sync command reported done once");
 }
 
@@ -170,6 +209,13 @@ fn a_controller_killed_mid_push_converges_without_loss_or_repeat() {
     }
     // Let the pushes cross the sockets before the controller dies.
     std::thread::sleep(Duration::from_millis(500));
+    for i in 0..10 {
+        assert_eq!(
+            applied_version(&fleet, i).as_deref(),
+            Some(v1.as_str()),
+            "phone {i} cannot have applied {v2}: its phone is frozen"
+        );
+    }
     fleet.kill_controller();
     fleet.phones.process().signal("CONT");
     // The agents apply offline and keep their results until the controller is back.
@@ -177,7 +223,11 @@ fn a_controller_killed_mid_push_converges_without_loss_or_repeat() {
         let behind: Vec<usize> = (0..9)
             .filter(|&i| fleet.agents[i].applied()["version"] != v2.as_str())
             .collect();
-        if behind.is_empty() { Ok(()) } else { Err(format!("behind: {behind:?}")) }
+        if behind.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("behind: {behind:?}"))
+        }
     });
     fleet.restart_controller();
     fleet.agents[9].start();
@@ -203,7 +253,11 @@ fn an_agent_killed_mid_report_delivers_it_exactly_once() {
     fleet.eventually("the push sent", || {
         let id = fleet.device(0).id;
         let pending = fleet.query(async |s| s.pending_pushes(&id).await);
-        if pending.iter().any(|p| p.attempts > 0) { Ok(()) } else { Err(format!("{pending:?}")) }
+        if pending.iter().any(|p| p.attempts > 0) {
+            Ok(())
+        } else {
+            Err(format!("{pending:?}"))
+        }
     });
     std::thread::sleep(Duration::from_millis(500));
     fleet.controller().process().signal("STOP");
@@ -212,7 +266,10 @@ fn an_agent_killed_mid_report_delivers_it_exactly_once() {
     fleet.eventually("the result written to the outbox, unacknowledged", || {
         let applied = fleet.agents[0].applied();
         let outbox = fleet.agents[0].outbox();
-        if applied["version"] == v2.as_str() && applied["pending"].is_null() && outbox.next_seq > before.next_seq {
+        if applied["version"] == v2.as_str()
+            && applied["pending"].is_null()
+            && outbox.next_seq > before.next_seq
+        {
             Ok(())
         } else {
             Err(format!("applied.json {applied}, outbox {outbox:?}"))
@@ -220,7 +277,15 @@ fn an_agent_killed_mid_report_delivers_it_exactly_once() {
     });
     // The report is on disk and on the wire; the agent dies before the acknowledgement.
     fleet.agents[0].kill();
-    assert!(fleet.agents[0].outbox().records > 0, "the report is still owed");
+    assert_eq!(
+        applied_version(&fleet, 0).as_deref(),
+        Some(v1.as_str()),
+        "the frozen controller cannot have recorded the result yet"
+    );
+    assert!(
+        fleet.agents[0].outbox().records > 0,
+        "the report is still owed"
+    );
     fleet.controller().process().signal("CONT");
     fleet.agents[0].start();
     fleet.eventually(&format!("phone 0 on {v2}"), || settled(&fleet, 0, &v2));

@@ -41,11 +41,7 @@ impl Keeper {
             }
             CommandKind::Reboot => return self.reboot(command).await,
         };
-        self.record(
-            command.push_seq,
-            result(&command, outcome, output),
-            change,
-        );
+        self.record(command.push_seq, result(&command, outcome, output), change);
     }
 
     /// Reboots the phone **at most once**: the command is recorded as done before the

@@ -233,17 +233,10 @@ fn reboot_from_the_shell_drops_everything_and_logcat_shows_why() {
     "#]],
     );
     assert_eq!(p.boot_count(), boots + 1);
-    check(
-        &p,
-        "pm list users",
-        expect![[r#""#]],
-    );
+    check(&p, "pm list users", expect![[r#""#]]);
     let log = p.run_shell("logcat -d -t 5", &mut std::io::empty());
     let text = String::from_utf8_lossy(&log.stdout).into_owned();
-    let shown: Vec<&str> = text
-        .lines()
-        .map(|l| l.get(19..).unwrap_or(l))
-        .collect();
+    let shown: Vec<&str> = text.lines().map(|l| l.get(19..).unwrap_or(l)).collect();
     expect![[r#""#]].assert_debug_eq(&shown);
     check(&p, "reboot -x", expect![[r#""#]]);
     check(&p, "svc wifi enable", expect![[r#""#]]);
