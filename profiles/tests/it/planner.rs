@@ -220,7 +220,11 @@ fn backup_on_activates_the_backup_service_first() {
     check(
         &format!("{SHOP}[privacy]\nbackup = true\n"),
         &shop_phone(""),
-        expect![[r#""#]],
+        expect![[r#"
+            round trips: 1
+            $ bmgr --user 10 activate true &&
+                bmgr --user 10 enable true
+        "#]],
     );
 }
 

@@ -14,10 +14,12 @@ pub const LOG_LINES: u32 = 200;
 /// The most log text one result carries; a longer excerpt keeps its newest lines.
 pub const LOG_BYTES: usize = 64 * 1024;
 
-/// What the phone's power manager is asked to do; as the shell user (the agent on the
-/// phone, or ADB) it may reboot the phone. Prints nothing when it works: the phone goes
-/// down before the command returns.
-pub const REBOOT: &str = "svc power reboot";
+/// How the phone's power manager is asked to reboot; the shell user (the agent on the
+/// phone, or ADB) may. `svc power reboot` prints nothing when it works and never returns
+/// (the phone goes down), so it runs in the background: the script ends normally and the
+/// connection is not cut under a reader — adb_client 3.2.3 spins forever on a connection
+/// closed mid-read (`TcpTransport::read_message_with_timeout` loops on `read` = 0).
+pub const REBOOT: &str = "svc power reboot >/dev/null 2>&1 &";
 
 impl Keeper {
     pub(super) async fn command(&mut self, command: Command) {
@@ -56,14 +58,16 @@ impl Keeper {
             Change::Keep,
         );
         let refused = match self.shell.run(REBOOT).await {
-            // The connection went down with the phone, or the phone went down so fast
-            // that nothing was printed: both are what a reboot looks like.
+            // The connection went down with the phone, or the request was accepted in
+            // the background: both are what a reboot looks like.
             Err(ShellError::NoExitStatus | ShellError::Broken { .. }) => None,
-            Ok(o) if o.output.is_empty() => None,
-            Ok(o) => Some(o.output.trim().to_owned()),
+            Ok(o) if o.output.is_empty() && o.exit == 0 => None,
+            Ok(o) => Some(format!("exit status {}: {}", o.exit, o.output.trim())),
             Err(e) => Some(e.to_string()),
         };
-        // The next observation must not trust what it knew before the reboot.
+        // The phone is going down: no script may use the old connection, and the next
+        // observation must not trust what it knew before the reboot.
+        self.shell.reset();
         self.observer = Observer::new();
         if let Some(error) = refused {
             tracing::warn!(%error, "The phone refused to reboot.");
@@ -179,10 +183,22 @@ mod tests {
     #[test]
     fn a_long_log_keeps_its_newest_whole_lines() {
         let log = "one\ntwo\nthree\n";
-        expect![[r#""one\ntwo\nthree\n""#]].assert_debug_eq(&newest(log, 100));
-        expect![[r#""three\n""#]].assert_debug_eq(&newest(log, 8));
-        expect![[r#""two\nthree\n""#]].assert_debug_eq(&newest(log, 10));
+        expect![[r#"
+            "one\ntwo\nthree\n"
+        "#]]
+        .assert_debug_eq(&newest(log, 100));
+        expect![[r#"
+            "three\n"
+        "#]]
+        .assert_debug_eq(&newest(log, 8));
+        expect![[r#"
+            "three\n"
+        "#]]
+        .assert_debug_eq(&newest(log, 10));
         // No newline in reach: the bytes that fit, never half a character.
-        expect![[r#""ü""#]].assert_debug_eq(&newest("aaaü", 3));
+        expect![[r#"
+            "aü"
+        "#]]
+        .assert_debug_eq(&newest("aaaü", 3));
     }
 }

@@ -57,8 +57,14 @@ pub(crate) async fn run_command(
             ..ShellOutcome::default()
         }
     });
+    // A command that rebooted the phone answers first (a reboot requested in the
+    // background lets the script finish on a phone too), then the phone goes down.
     if outcome.rebooted {
-        io.rebooted();
+        if send_outcome(&mut io, &outcome, framing, true).await.is_ok() {
+            io.close_and_reboot().await;
+        } else {
+            io.rebooted();
+        }
         return;
     }
     if outcome.disconnect {

@@ -30,6 +30,7 @@ mod tests;
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 pub use fs::{FileStat, FileSystem, FsError};
@@ -149,7 +150,8 @@ pub struct ShellOutcome {
     pub exit: u8,
     /// The transport must drop the connection now (injected fault or reboot).
     pub disconnect: bool,
-    /// The command rebooted the phone: every connection to it drops.
+    /// A command rebooted the phone (`svc power reboot`): the transport answers, then
+    /// drops every connection to it.
     pub rebooted: bool,
 }
 
@@ -178,6 +180,8 @@ pub struct Phone {
     processes: ProcessTable,
     route: Mutex<Option<route::RouteInfo>>,
     log: log::LogBuffer,
+    /// Reboots asked for by a shell command (`svc power reboot`, `reboot`).
+    shell_reboots: AtomicU64,
     self_ref: Weak<Phone>,
 }
 
@@ -207,6 +211,7 @@ impl Phone {
             processes: ProcessTable::default(),
             route: Mutex::new(None),
             log: log::LogBuffer::default(),
+            shell_reboots: AtomicU64::new(0),
             self_ref: me.clone(),
         });
         phone.booted();
@@ -261,10 +266,22 @@ impl Phone {
         self.log.write(SYSTEM_SERVER_PID, priority, tag, message);
     }
 
-    /// How many times the phone has booted; a change while a command ran means the
-    /// command rebooted it (the transport then drops every connection).
+    /// How many times the phone has booted.
     pub fn boot_count(&self) -> u64 {
         self.read(|s| s.boot_count)
+    }
+
+    /// A shell command reboots the phone (`svc power reboot`): unlike an injected reboot
+    /// fault, the command answers, then every connection drops.
+    pub fn reboot_from_shell(&self) {
+        self.shell_reboots.fetch_add(1, Ordering::SeqCst);
+        self.reboot();
+    }
+
+    /// How many reboots shell commands asked for (in this process); a change while a
+    /// script ran means it rebooted the phone.
+    pub fn shell_reboots(&self) -> u64 {
+        self.shell_reboots.load(Ordering::SeqCst)
     }
 
     /// What a fresh boot writes to the (empty) log.

@@ -51,5 +51,5 @@ fn go_down(ctx: &mut Ctx<'_>, reason: Option<&str>) {
         "ShutdownThread",
         &format!("Rebooting, reason: {}", reason.unwrap_or("null")),
     );
-    ctx.phone.reboot();
+    ctx.phone.reboot_from_shell();
 }
