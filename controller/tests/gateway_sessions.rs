@@ -247,6 +247,7 @@ async fn a_command_is_delivered_and_its_result_recorded_once() {
         push_seq: seq,
         command_id: command_id.clone(),
         outcome: CommandOutcome::Done,
+        output: Some("--------- beginning of main\n".into()),
     });
     for _ in 0..2 {
         conn.send(&result).await.unwrap();

@@ -121,6 +121,10 @@ pub struct CommandResult {
     pub push_seq: u64,
     pub command_id: String,
     pub outcome: CommandOutcome,
+    /// What the command produced for the operator (`collect_logs`: a bounded `logcat`
+    /// excerpt); absent for commands that produce nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
 }
 
 /// Whether a command ran.

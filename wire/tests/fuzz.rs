@@ -38,6 +38,7 @@ fn seeds() -> Vec<Vec<u8>> {
             push_seq: 9,
             command_id: "c1".into(),
             outcome: CommandOutcome::Failed { error: "x".into() },
+            output: None,
         }),
         AgentMessage::RenewRequest(RenewRequest {
             csr_pem: "-----BEGIN".into(),

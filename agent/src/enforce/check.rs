@@ -44,6 +44,13 @@ pub fn expected(action: &Action, index: usize, work: Option<UserId>) -> Expect {
         Action::Unsuspend { package, .. } => {
             line(format!("Package {package} new suspended state: false"))
         }
+        Action::SetBackup {
+            user: u,
+            enabled: true,
+        } if index == 0 => line(format!(
+            "Backup service now activated for user {}",
+            user(*u)
+        )),
         Action::SetBackup { enabled, .. } => line(format!(
             "Backup Manager now {}",
             if *enabled { "enabled" } else { "disabled" }
@@ -167,6 +174,18 @@ mod tests {
                 .unwrap_or_else(|_| unreachable!()),
         };
         expect!["Ok(None)"].assert_eq(&show(check(&expected(&grant, 0, w), "")));
+        let backup_on = Action::SetBackup {
+            user: UserRef::Work,
+            enabled: true,
+        };
+        expect!["Ok(None)"].assert_eq(&show(check(
+            &expected(&backup_on, 0, w),
+            "Backup service now activated for user 10\n",
+        )));
+        expect!["Ok(None)"].assert_eq(&show(check(
+            &expected(&backup_on, 1, w),
+            "Backup Manager now enabled\n",
+        )));
     }
 
     #[test]
@@ -207,6 +226,15 @@ mod tests {
             .assert_eq(&show(check(
                 &expected(&create, 0, None),
                 "Error: android.os.ServiceSpecificException: Cannot add more profiles of type android.os.usertype.profile.MANAGED for user 0 (code 6)\nError: couldn't create User.\n",
+            )));
+        let backup_on = Action::SetBackup {
+            user: UserRef::Work,
+            enabled: true,
+        };
+        expect![[r#"Err("expected \"Backup Manager now enabled\", got \"Error: Backup Manager is not activated for user 10\\n\"")"#]]
+            .assert_eq(&show(check(
+                &expected(&backup_on, 1, w),
+                "Error: Backup Manager is not activated for user 10\n",
             )));
     }
 }

@@ -100,6 +100,12 @@ impl PhoneShell {
         }
     }
 
+    /// Forgets the current connection: the next script connects afresh (after a reboot
+    /// request the old connection is about to be dropped by the phone).
+    pub fn reset(&mut self) {
+        self.shell = None;
+    }
+
     /// How many scripts were run (successfully or not).
     pub fn round_trips(&self) -> u64 {
         self.round_trips

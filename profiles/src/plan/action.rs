@@ -60,7 +60,9 @@ pub enum Action {
         key: String,
         value: String,
     },
-    /// `bmgr --user N enable true|false`.
+    /// `bmgr --user N enable true|false`; turning backup on first activates the user's
+    /// backup service (`bmgr --user N activate true`): on Android 10+ it is active only for
+    /// the system user, and every other `bmgr` command fails until it is.
     SetBackup { user: UserRef, enabled: bool },
     /// One `content delete … --where "_id IN (…)"` for a chunk of raw contacts.
     RemoveContacts {
@@ -165,8 +167,12 @@ impl Action {
                     quote(value)
                 )]
             }
-            Action::SetBackup { enabled, .. } => {
-                vec![format!("bmgr --user {user} enable {enabled}")]
+            Action::SetBackup { enabled: true, .. } => vec![
+                format!("bmgr --user {user} activate true"),
+                format!("bmgr --user {user} enable true"),
+            ],
+            Action::SetBackup { enabled: false, .. } => {
+                vec![format!("bmgr --user {user} enable false")]
             }
             Action::RemoveContacts { ids, .. } => {
                 let list: Vec<String> = ids.iter().map(ToString::to_string).collect();

@@ -152,6 +152,24 @@ fn drifted_work_profile() {
     );
 }
 
+/// A phone already on `SHOP` (work profile 10, backup not activated), with `extra`
+/// contacts (`, {…}` JSON objects) after the two allow-listed ones.
+fn shop_phone(extra: &str) -> String {
+    format!(
+        r#"{{ "users": [ {{ "id": 0, "name": "Owner", "flags": 3091, "running": true }},
+                       {{ "id": 10, "name": "Shop", "flags": 4144, "running": true }} ],
+            "work": {{
+              "user": 10,
+              "packages": {{ "com.whatsapp.w4b": {{ "granted": ["android.permission.READ_CONTACTS"] }} }},
+              "settings": {{ "managed_profile_contact_remote_search": "0", "cross_profile_calendar_enabled": "0" }},
+              "contacts": [
+                {{ "id": 1, "name": "Meyer: Wholesale", "numbers": ["+493012345678"] }},
+                {{ "id": 2, "name": "O'Brien", "numbers": ["+442079460958"] }}{extra}
+              ]
+            }} }}"#
+    )
+}
+
 #[test]
 fn report_mode_only_reports_foreign_contacts() {
     let profile = format!(
@@ -159,18 +177,7 @@ fn report_mode_only_reports_foreign_contacts() {
     );
     check(
         &profile,
-        r#"{ "users": [ { "id": 0, "name": "Owner", "flags": 3091, "running": true },
-                       { "id": 10, "name": "Shop", "flags": 4144, "running": true } ],
-            "work": {
-              "user": 10,
-              "packages": { "com.whatsapp.w4b": { "granted": ["android.permission.READ_CONTACTS"] } },
-              "settings": { "managed_profile_contact_remote_search": "0", "cross_profile_calendar_enabled": "0" },
-              "contacts": [
-                { "id": 1, "name": "Meyer: Wholesale", "numbers": ["+493012345678"] },
-                { "id": 2, "name": "O'Brien", "numbers": ["+442079460958"] },
-                { "id": 3, "name": "Aunt Erna", "numbers": ["+4917612345678"] }
-              ]
-            } }"#,
+        &shop_phone(r#", { "id": 3, "name": "Aunt Erna", "numbers": ["+4917612345678"] }"#),
         expect![[r#"
             round trips: 0
             drift: {"drift":"needs_profile_owner","setting":"privacy.cross_profile_caller_id","wanted":"false","observed":null}
@@ -202,6 +209,21 @@ install = ["com.example.orders"]
                 pm install --user 10 /data/local/tmp/corral/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.apk &&
                 pm hide --user 0 com.whatsapp
             drift: {"drift":"package_unavailable","package":"com.example.orders"}
+        "#]],
+    );
+}
+
+#[test]
+fn backup_on_activates_the_backup_service_first() {
+    // Android 10+ runs the backup service only for the system user until
+    // `bmgr --user N activate true`; before that `bmgr --user N enable true` fails.
+    check(
+        &format!("{SHOP}[privacy]\nbackup = true\n"),
+        &shop_phone(""),
+        expect![[r#"
+            round trips: 1
+            $ bmgr --user 10 activate true &&
+                bmgr --user 10 enable true
         "#]],
     );
 }

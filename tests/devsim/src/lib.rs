@@ -9,10 +9,12 @@
 //!   `bmgr`, `getprop`) with the exact output of the configured Android version.
 //! - [`faults`] and [`latency`]: what tests use to make a phone misbehave or be slow.
 //! - [`simulator`]: starts many phones in one process, one TCP port each.
+//! - [`host`]: test support — a private Debian `adb` server to look at the phones with.
 #![forbid(unsafe_code)]
 
 pub mod adb;
 pub mod faults;
+pub mod host;
 pub mod latency;
 pub mod phone;
 pub mod simulator;

@@ -7,6 +7,7 @@
 //! polling, no busy loop.
 
 mod commands;
+pub use commands::{LOG_BYTES, LOG_LINES, REBOOT};
 mod record;
 
 use std::sync::{Arc, Mutex};

@@ -57,6 +57,16 @@ pub(crate) async fn run_command(
             ..ShellOutcome::default()
         }
     });
+    // A command that rebooted the phone answers first (a reboot requested in the
+    // background lets the script finish on a phone too), then the phone goes down.
+    if outcome.rebooted {
+        if send_outcome(&mut io, &outcome, framing, true).await.is_ok() {
+            io.close_and_reboot().await;
+        } else {
+            io.rebooted();
+        }
+        return;
+    }
     if outcome.disconnect {
         io.disconnect("the phone dropped the connection while running a command");
         return;
@@ -203,6 +213,10 @@ impl Interactive {
             else {
                 return Step::Gone;
             };
+            if outcome.rebooted {
+                self.io.rebooted();
+                return Step::Gone;
+            }
             if outcome.disconnect {
                 self.io
                     .disconnect("the phone dropped the connection while running a command");

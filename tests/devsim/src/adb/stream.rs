@@ -166,6 +166,15 @@ impl StreamIo {
         }
     }
 
+    /// Ends the stream like [`StreamIo::close`], then drops every connection to the
+    /// phone: a command that rebooted the phone has answered, and the phone goes down.
+    pub async fn close_and_reboot(mut self) {
+        if self.flush().await.is_ok() {
+            self.request(Outbound::Close { local: self.local });
+        }
+        self.rebooted();
+    }
+
     /// Drops the whole connection.
     pub fn disconnect(&self, reason: impl Into<String>) {
         self.request(Outbound::Disconnect {

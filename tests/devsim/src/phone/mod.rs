@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod contacts;
 pub mod factory;
 pub mod fs;
+pub mod log;
 pub mod permissions;
 pub mod process;
 pub mod route;
@@ -29,6 +30,7 @@ mod tests;
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 pub use fs::{FileStat, FileSystem, FsError};
@@ -148,6 +150,9 @@ pub struct ShellOutcome {
     pub exit: u8,
     /// The transport must drop the connection now (injected fault or reboot).
     pub disconnect: bool,
+    /// A command rebooted the phone (`svc power reboot`): the transport answers, then
+    /// drops every connection to it.
+    pub rebooted: bool,
 }
 
 /// Why a phone could not be opened.
@@ -174,8 +179,14 @@ pub struct Phone {
     state: Mutex<State>,
     processes: ProcessTable,
     route: Mutex<Option<route::RouteInfo>>,
+    log: log::LogBuffer,
+    /// Reboots asked for by a shell command (`svc power reboot`, `reboot`).
+    shell_reboots: AtomicU64,
     self_ref: Weak<Phone>,
 }
+
+/// The pid the simulated `system_server` logs with.
+const SYSTEM_SERVER_PID: u32 = 1521;
 
 impl Phone {
     /// Opens the phone, loading its state from `config.state_dir` or creating a fresh
@@ -192,15 +203,19 @@ impl Phone {
                 state
             }
         };
-        Ok(Arc::new_cyclic(|me| Phone {
+        let phone = Arc::new_cyclic(|me| Phone {
             config,
             fs,
             faults: Faults::default(),
             state: Mutex::new(state),
             processes: ProcessTable::default(),
             route: Mutex::new(None),
+            log: log::LogBuffer::default(),
+            shell_reboots: AtomicU64::new(0),
             self_ref: me.clone(),
-        }))
+        });
+        phone.booted();
+        Ok(phone)
     }
 
     /// The fixed configuration.
@@ -239,6 +254,39 @@ impl Phone {
     /// Programs started from the shell.
     pub fn processes(&self) -> &ProcessTable {
         &self.processes
+    }
+
+    /// The log buffer `logcat` reads.
+    pub fn log(&self) -> &log::LogBuffer {
+        &self.log
+    }
+
+    /// Logs as `system_server`.
+    pub fn log_system(&self, priority: char, tag: &str, message: &str) {
+        self.log.write(SYSTEM_SERVER_PID, priority, tag, message);
+    }
+
+    /// How many times the phone has booted.
+    pub fn boot_count(&self) -> u64 {
+        self.read(|s| s.boot_count)
+    }
+
+    /// A shell command reboots the phone (`svc power reboot`): unlike an injected reboot
+    /// fault, the command answers, then every connection drops.
+    pub fn reboot_from_shell(&self) {
+        self.shell_reboots.fetch_add(1, Ordering::SeqCst);
+        self.reboot();
+    }
+
+    /// How many reboots shell commands asked for (in this process); a change while a
+    /// script ran means it rebooted the phone.
+    pub fn shell_reboots(&self) -> u64 {
+        self.shell_reboots.load(Ordering::SeqCst)
+    }
+
+    /// What a fresh boot writes to the (empty) log.
+    fn booted(&self) {
+        self.log_system('I', "SystemServer", "Entered the Android system server!");
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -282,6 +330,8 @@ impl Phone {
             }
             s.boot_count += 1;
         });
+        self.log.clear();
+        self.booted();
     }
 
     /// The host public keys this phone trusts, as `adbkey.pub` lines.

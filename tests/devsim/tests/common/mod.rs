@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corral_devsim::adb::packet::{self, Command as Cmd, HEADER_LEN, Packet};
+pub use corral_devsim::host::{AdbServer, free_port};
 use corral_devsim::phone::Phone;
 use corral_devsim::simulator::{Simulator, SimulatorConfig};
 use sha2::{Digest, Sha256};
@@ -81,141 +82,6 @@ impl Drop for Sim {
         if let Some(sim) = self.simulator.take() {
             self.runtime.block_on(sim.shutdown());
         }
-    }
-}
-
-/// A free TCP port on loopback (bound and released; good enough for tests).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A private Debian `adb` server: its own port and `HOME` (so a fresh
-/// `~/.android/adbkey`), killed when dropped.
-pub struct AdbServer {
-    pub port: u16,
-    home: tempfile::TempDir,
-}
-
-impl AdbServer {
-    /// Tests run in parallel, so a port picked by [`free_port`] can be taken by another
-    /// test's server before this one binds it; a failed start retries on a new port.
-    pub fn start() -> AdbServer {
-        let mut last = String::new();
-        for _ in 0..5 {
-            let server = AdbServer {
-                port: free_port(),
-                home: tempfile::tempdir().unwrap(),
-            };
-            let out = server.command(&["start-server"]).output().unwrap();
-            if out.status.success() {
-                return server;
-            }
-            last = String::from_utf8_lossy(&out.stderr).into_owned();
-        }
-        panic!("adb start-server failed five times; last stderr: {last}");
-    }
-
-    pub fn home(&self) -> &Path {
-        self.home.path()
-    }
-
-    /// The private key adb wrote (PKCS#8 PEM).
-    pub fn key_path(&self) -> PathBuf {
-        self.home.path().join(".android/adbkey")
-    }
-
-    /// `adb -P PORT args…` with this server's environment, not yet run.
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("adb");
-        cmd.arg("-P").arg(self.port.to_string()).args(args);
-        cmd.env("HOME", self.home.path());
-        for var in [
-            "ANDROID_SERIAL",
-            "ANDROID_ADB_SERVER_PORT",
-            "ADB_VENDOR_KEYS",
-            "ANDROID_SDK_HOME",
-            "ANDROID_USER_HOME",
-        ] {
-            cmd.env_remove(var);
-        }
-        cmd.stdin(Stdio::null());
-        cmd
-    }
-
-    /// Runs `adb args…` (the server's daemon never inherits these pipes: it is running).
-    pub fn adb(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    /// Runs `adb args…`, asserts success, returns stdout.
-    pub fn adb_ok(&self, args: &[&str]) -> String {
-        let out = self.adb(args);
-        assert!(
-            out.status.success(),
-            "adb {args:?} failed ({}): stdout {:?} stderr {:?}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// `adb connect`, asserting adb's exact answer.
-    pub fn connect(&self, serial: &str) {
-        let out = self.adb_ok(&["connect", serial]);
-        assert_eq!(out, format!("connected to {serial}\n"));
-    }
-
-    /// `adb -s serial shell …`.
-    pub fn shell(&self, serial: &str, command: &str) -> Output {
-        self.adb(&["-s", serial, "shell", command])
-    }
-
-    /// Polls `adb devices` until `serial` is in `state` (e.g. `device`).
-    pub fn wait_for_state(&self, serial: &str, state: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let out = self.adb_ok(&["devices"]);
-            if out.lines().any(|l| l == format!("{serial}\t{state}")) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{serial} never became {state}: {out}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// A script running this adb with `-P` and `HOME`, for adb_client's `start-server`.
-    pub fn wrapper(&self) -> String {
-        let path = self.home.path().join("adb-wrapper");
-        let script = format!(
-            "#!/bin/sh\nHOME='{}' exec adb -P {} \"$@\"\n",
-            self.home.path().display(),
-            self.port
-        );
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path.display().to_string()
-    }
-
-    pub fn addr(&self) -> SocketAddrV4 {
-        SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, self.port)
-    }
-}
-
-impl Drop for AdbServer {
-    fn drop(&mut self) {
-        let _ = self
-            .command(&["kill-server"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
     }
 }
 

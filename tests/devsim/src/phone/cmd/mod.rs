@@ -20,11 +20,13 @@ pub mod dumpsys;
 pub mod fileops;
 pub mod files;
 pub mod getprop;
+pub mod logcat;
 pub mod pm;
 pub mod pm_install;
 pub mod pm_query;
 pub mod pm_state;
 pub mod pm_users;
+pub mod power;
 pub mod printf;
 pub mod ps;
 pub mod regex;
@@ -128,6 +130,9 @@ pub fn lookup(name: &str) -> Option<Handler> {
         "settings" => settings::settings,
         "bmgr" => bmgr::bmgr,
         "getprop" => getprop::getprop,
+        "logcat" => logcat::logcat,
+        "svc" => power::svc,
+        "reboot" => power::reboot,
         "setprop" => getprop::setprop,
         "echo" => coreutils::echo,
         "cat" => coreutils::cat,

@@ -86,13 +86,16 @@ impl Output {
 
 /// Runs one command line as the `shell` user.
 pub fn run_line(phone: &Phone, line: &str, stdin: &mut dyn Read) -> ShellOutcome {
+    let boots = phone.shell_reboots();
     let mut shell = run::Shell::new(phone);
     let out = shell.run_text(line, stdin);
+    let rebooted = phone.shell_reboots() != boots;
     ShellOutcome {
         stdout: out.bytes_of(1),
         stderr: out.bytes_of(2),
         merged: out.merged(),
         exit: shell.status(),
-        disconnect: shell.disconnected(),
+        disconnect: shell.disconnected() || rebooted,
+        rebooted,
     }
 }

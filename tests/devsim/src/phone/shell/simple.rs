@@ -93,12 +93,17 @@ impl Shell<'_> {
         if !cost.is_zero() {
             std::thread::sleep(cost);
         }
+        let boots = self.phone.shell_reboots();
         let produced = match r.stdin.take() {
             Some(data) => self.dispatch(&argv, &env, &r, &mut Cursor::new(data), background),
             None => self.dispatch(&argv, &env, &r, stdin, background),
         };
         out.extend(r.route(produced));
         self.flush_files(&r);
+        // The command rebooted the phone (`svc power reboot`): nothing after it runs.
+        if self.phone.shell_reboots() != boots {
+            self.disconnect = true;
+        }
         out
     }
 

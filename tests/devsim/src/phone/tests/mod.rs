@@ -74,6 +74,9 @@ pub(crate) fn render(out: &ShellOutcome) -> String {
     if out.disconnect {
         s.push_str("[disconnect]\n");
     }
+    if out.rebooted {
+        s.push_str("[rebooted]\n");
+    }
     s
 }
 

@@ -214,6 +214,93 @@ fn identity_and_tools() {
 }
 
 #[test]
+fn reboot_from_the_shell_drops_everything_and_logcat_shows_why() {
+    let p = phone(
+        14,
+        &[
+            "pm create-user --profileOf 0 --managed Work",
+            "am start-user 10",
+        ],
+    );
+    let boots = p.boot_count();
+    check(
+        &p,
+        "echo before; svc power reboot; echo never",
+        expect![[r#"
+        before
+        [disconnect]
+        [rebooted]
+    "#]],
+    );
+    assert_eq!(p.boot_count(), boots + 1);
+    check(
+        &p,
+        "pm list users",
+        expect![[r#"
+        Users:
+        	UserInfo{0:Owner:4c13} running
+        	UserInfo{10:Work:1030} running
+    "#]],
+    );
+    let log = p.run_shell("logcat -d -t 5", &mut std::io::empty());
+    let text = String::from_utf8_lossy(&log.stdout).into_owned();
+    // Without the time stamp (`MM-DD HH:MM:SS.mmm `).
+    let shown: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("---") {
+                l
+            } else {
+                l.get(19..).unwrap_or(l)
+            }
+        })
+        .collect();
+    expect![[r#"
+        [
+            "--------- beginning of system",
+            " 1521  1521 I SystemServer: Entered the Android system server!",
+        ]
+    "#]]
+    .assert_debug_eq(&shown);
+    check(
+        &p,
+        "reboot -x",
+        expect![[r#"
+        [stderr]
+        usage: reboot [-p] [REASON]
+        [exit 1]
+    "#]],
+    );
+    check(
+        &p,
+        "svc wifi enable",
+        expect![[r#"
+        [stderr]
+        devsim: svc wifi enable: not simulated (only `svc power reboot|shutdown`)
+        [exit 1]
+    "#]],
+    );
+    check(&p, "logcat -c; logcat -d", expect![[r#""#]]);
+    check(
+        &p,
+        "logcat -f /sdcard/x",
+        expect![[r#"
+        [stderr]
+        devsim: logcat: option -f is not simulated (-d, -c and -t N are)
+        [exit 1]
+    "#]],
+    );
+    check(
+        &p,
+        "reboot recovery",
+        expect![[r#"
+        [disconnect]
+        [rebooted]
+    "#]],
+    );
+}
+
+#[test]
 fn faults_fail_drop_and_reboot() {
     let p = phone(
         14,
@@ -261,8 +348,8 @@ fn faults_fail_drop_and_reboot() {
         &p,
         "getprop ro.product.model",
         expect![[r#"
-        [disconnect]
-    "#]],
+            [disconnect]
+        "#]],
     );
     check(
         &p,
