@@ -1,7 +1,7 @@
 //! Test harness for the transport tests: an in-process simulator on its own runtime, a
 //! private Debian `adb` server per test (own port, own `HOME`, killed on drop), and a raw
 //! ADB client for wire-level checks.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, SocketAddrV4, TcpListener, TcpStream};
