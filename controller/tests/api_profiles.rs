@@ -159,11 +159,10 @@ async fn validate_reports_diagnostics_with_file_line_and_column_and_publishes_no
         "{error}"
     );
     assert!(
-        error["error"]["details"]["diagnostics"]
+        !error["error"]["details"]["diagnostics"]
             .as_array()
             .unwrap()
-            .len()
-            >= 1
+            .is_empty()
     );
     assert_eq!(app.get("/profiles").await.json(), json!([]));
 
