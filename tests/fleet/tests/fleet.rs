@@ -77,6 +77,31 @@ fn assert_applied_once_each(fleet: &Fleet, i: usize, versions: &[&str]) {
     }
 }
 
+/// The contact the second version adds.
+const NEW_CONTACT: &str = "Schulz Spices";
+
+/// Publishes a second version of the shop profile (one more contact) and waits until the
+/// controller has sent its push to each phone in `phones`; returns the version. The
+/// caller freezes the phones first, so no agent can have applied it yet.
+fn publish_v2_and_send(fleet: &Fleet, phones: std::ops::Range<usize>) -> String {
+    let files = shop::files_with_contact(NEW_CONTACT, "+49 30 7654321");
+    let v2 = shop_version(&fleet.publish(&shop::as_refs(&files)));
+    for i in phones {
+        fleet.eventually(&format!("the push of {v2} sent to phone {i}"), || {
+            let id = fleet.device(i).id;
+            let pending = fleet.query(async |s| s.pending_pushes(&id).await);
+            if pending.iter().any(|p| p.attempts > 0) {
+                Ok(())
+            } else {
+                Err(format!("{pending:?}"))
+            }
+        });
+    }
+    // Let the pushes cross the sockets before anything else happens.
+    std::thread::sleep(Duration::from_millis(500));
+    v2
+}
+
 /// A fleet of `n` phones enrolled on the butcher-shop profile, running, with its first
 /// version applied everywhere. Returns that version.
 fn rolled_out(n: usize, latency: Latency) -> (Fleet, String) {
@@ -192,23 +217,8 @@ fn a_controller_killed_mid_push_converges_without_loss_or_repeat() {
     // The phones freeze, so every running agent holds the push mid-apply when the
     // controller dies: sent, not acknowledged, not applied.
     fleet.phones.process().signal("STOP");
-    let files = shop::files_with_contact("Schulz Spices", "+49 30 7654321");
-    let published = fleet.publish(&shop::as_refs(&files));
-    let v2 = shop_version(&published);
+    let v2 = publish_v2_and_send(&fleet, 0..9);
     assert_ne!(v1, v2);
-    for i in 0..9 {
-        fleet.eventually(&format!("the push of {v2} sent to phone {i}"), || {
-            let id = fleet.device(i).id;
-            let pending = fleet.query(async |s| s.pending_pushes(&id).await);
-            if pending.iter().any(|p| p.attempts > 0) {
-                Ok(())
-            } else {
-                Err(format!("{pending:?}"))
-            }
-        });
-    }
-    // Let the pushes cross the sockets before the controller dies.
-    std::thread::sleep(Duration::from_millis(500));
     for i in 0..10 {
         assert_eq!(
             applied_version(&fleet, i).as_deref(),
@@ -235,7 +245,7 @@ fn a_controller_killed_mid_push_converges_without_loss_or_repeat() {
         fleet.eventually(&format!("phone {i} on {v2}"), || settled(&fleet, i, &v2));
     }
     let mut contacts = CONTACTS.to_vec();
-    contacts.push("Schulz Spices");
+    contacts.push(NEW_CONTACT);
     for i in 0..10 {
         assert_applied_once_each(&fleet, i, &[&v1, &v2]);
         shop::assert_on_profile(&fleet.phones, i, &contacts);
@@ -248,18 +258,7 @@ fn an_agent_killed_mid_report_delivers_it_exactly_once() {
     // The phone freezes, so the push is held mid-apply; then the controller freezes, so
     // the result the agent writes and sends is never acknowledged.
     fleet.phones.process().signal("STOP");
-    let files = shop::files_with_contact("Schulz Spices", "+49 30 7654321");
-    let v2 = shop_version(&fleet.publish(&shop::as_refs(&files)));
-    fleet.eventually("the push sent", || {
-        let id = fleet.device(0).id;
-        let pending = fleet.query(async |s| s.pending_pushes(&id).await);
-        if pending.iter().any(|p| p.attempts > 0) {
-            Ok(())
-        } else {
-            Err(format!("{pending:?}"))
-        }
-    });
-    std::thread::sleep(Duration::from_millis(500));
+    let v2 = publish_v2_and_send(&fleet, 0..1);
     fleet.controller().process().signal("STOP");
     fleet.phones.process().signal("CONT");
     let before = fleet.agents[0].outbox();
@@ -291,6 +290,6 @@ fn an_agent_killed_mid_report_delivers_it_exactly_once() {
     fleet.eventually(&format!("phone 0 on {v2}"), || settled(&fleet, 0, &v2));
     assert_applied_once_each(&fleet, 0, &[&v1, &v2]);
     let mut contacts = CONTACTS.to_vec();
-    contacts.push("Schulz Spices");
+    contacts.push(NEW_CONTACT);
     shop::assert_on_profile(&fleet.phones, 0, &contacts);
 }
