@@ -32,7 +32,8 @@ pub struct Controller {
     pub state: AppState,
     pub gateway_addr: SocketAddr,
     pub enrollment_addr: SocketAddr,
-    pub dir: tempfile::TempDir,
+    /// Shared with a controller started later on the same data directory.
+    pub dir: Arc<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -59,8 +60,15 @@ pub async fn spawn_controller() -> Controller {
 }
 
 pub async fn spawn_controller_with(options: GatewayOptions) -> Controller {
+    spawn_controller_in(Arc::new(tempfile::tempdir().unwrap()), options).await
+}
+
+/// A controller on `dir`, which may hold the data of an earlier (stopped or crashed) one.
+pub async fn spawn_controller_in(
+    dir: Arc<tempfile::TempDir>,
+    options: GatewayOptions,
+) -> Controller {
     capture_logs();
-    let dir = tempfile::tempdir().unwrap();
     let env = |key: &str| match key {
         "CORRAL_GATEWAY_LISTEN" | "CORRAL_ENROLLMENT_LISTEN" => Some("127.0.0.1:0".to_owned()),
         _ => None,
