@@ -11,56 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::agents::*;
-use corral_controller::domain::{DeliveryState, ProfileName, Timestamp, VersionHash, sha256_hex};
-use corral_controller::store::Publication;
-use corral_wire::{Ack, AgentMessage, ApplyOutcome, ApplyResult, ControllerMessage, ProfilePush};
-
-async fn next_push(conn: &mut corral_wire::client::AgentConnection) -> ProfilePush {
-    match recv(conn).await {
-        Some(ControllerMessage::ProfilePush(push)) => push,
-        other => panic!("expected a profile push, got {other:?}"),
-    }
-}
-
-/// Sends a heartbeat and returns everything received up to its answer.
-async fn barrier(conn: &mut corral_wire::client::AgentConnection) -> Vec<ControllerMessage> {
-    conn.send(&AgentMessage::Heartbeat {}).await.unwrap();
-    let mut before = Vec::new();
-    loop {
-        match recv(conn).await {
-            Some(ControllerMessage::HeartbeatAck {}) => return before,
-            Some(other) => before.push(other),
-            None => panic!("closed while waiting for the heartbeat answer"),
-        }
-    }
-}
-
-fn applied(seq: u64, push: &ProfilePush) -> AgentMessage {
-    AgentMessage::ApplyResult(ApplyResult {
-        seq,
-        push_seq: push.push_seq,
-        version: push.version.clone(),
-        outcome: ApplyOutcome::Applied,
-        actions: Vec::new(),
-    })
-}
-
-/// Publishes `text` as `profile` in the store only; the caller decides how the gateway
-/// hears of it.
-async fn publish(ctl: &Controller, profile: &str, text: &str) -> Publication {
-    let version = VersionHash::parse(&format!("sha256:{}", sha256_hex(text.as_bytes()))).unwrap();
-    ctl.state
-        .store
-        .publish_profile_version(
-            &ProfileName::parse(profile).unwrap(),
-            &version,
-            text,
-            "test",
-            Timestamp::now(),
-        )
-        .await
-        .unwrap()
-}
+use corral_controller::domain::DeliveryState;
+use corral_wire::{Ack, ControllerMessage};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_pushes_go_to_online_sessions_at_once_and_to_offline_ones_on_connect() {
@@ -70,7 +22,7 @@ async fn queued_pushes_go_to_online_sessions_at_once_and_to_offline_ones_on_conn
     let (mut conn, _) = online.connect(0).await;
     assert!(barrier(&mut conn).await.is_empty());
 
-    let publication = publish(&ctl, "shop", "name = \"shop\"\n").await;
+    let publication = ctl.publish_in_store("shop", "name = \"shop\"\n").await;
     assert_eq!(publication.queued.len(), 2);
     ctl.gateway().send_queued(&publication.queued);
     // Told twice (from memory and through the outbox): sent once on this connection.
@@ -129,7 +81,7 @@ fn a_push_sent_from_memory_is_resent_after_a_crash_and_applied_once() {
     let (mut conn, _) = test.block_on(agent.connect(0));
     assert!(test.block_on(barrier(&mut conn)).is_empty());
 
-    let publication = first.block_on(publish(&ctl, "shop", "name = \"shop\"\n"));
+    let publication = first.block_on(ctl.publish_in_store("shop", "name = \"shop\"\n"));
     ctl.gateway().send_queued(&publication.queued);
     let push = test.block_on(next_push(&mut conn));
     assert_eq!(push.push_seq, publication.queued[0].seq);

@@ -280,7 +280,11 @@ async fn pushes_sent_from_memory_are_recorded_like_a_claim_afterwards(store: Tes
     let c = enrolled(&store, "shop").await;
     assert_eq!(
         store
-            .claim_pushes_for(&[c.clone()], &lease("gw-3", later.plus(HOUR)), later)
+            .claim_pushes_for(
+                std::slice::from_ref(&c),
+                &lease("gw-3", later.plus(HOUR)),
+                later
+            )
             .await
             .unwrap()
             .len(),

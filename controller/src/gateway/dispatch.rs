@@ -1,14 +1,15 @@
-//! Fan-out: turns "this device (or every device) has new pushes" into pushes claimed from
-//! the durable outbox and handed to live sessions — in batches, never by polling per
-//! connection.
+//! Fan-out: turns "these pushes were just committed" into pushes handed to live sessions
+//! straight from memory (recorded sent afterwards), and "this device (or every device) has
+//! new pushes" into pushes claimed from the durable outbox and handed over — in batches,
+//! never by polling per connection.
 //!
-//! Owns: the set of devices to look at, the batched claim with this gateway's lease, the
-//! cache of prepared profile versions (each version's text is read and escaped once, then
+//! Owns: the pushes and devices to look at, the batched claim with this gateway's lease,
+//! the bookkeeping of pushes sent from memory, the cache of prepared profile versions (each version's text is read and escaped once, then
 //! shared by every session), and the periodic chores: a sweep for claimable pushes
 //! (leases that ran out, pushes queued by another process), flushing "last seen", and
 //! re-checking the certificates of live sessions.
-//! Must never: send anything itself (sessions do), or claim for a device without a live
-//! session.
+//! Must never: send anything itself (sessions do), claim for a device without a live
+//! session, or hand over a push whose transaction has not committed.
 
 use std::collections::{HashMap, HashSet};
 use std::mem;

@@ -3,7 +3,8 @@
 //! Owns: accepting agent connections (the TLS handshake requires a client certificate from
 //! the internal CA, see [`tls`]), the per-connection session ([`session`]), the registry of
 //! live sessions by device, and fan-out of the durable outbox to them ([`dispatch`]).
-//! Whoever queues pushes tells the gateway with [`Gateway::notify`] or
+//! Whoever queues pushes tells the gateway with [`Gateway::send_queued`] (the pushes a
+//! committed transaction queued, sent at once from memory), [`Gateway::notify`] or
 //! [`Gateway::notify_all`]; whoever revokes a device drops its live session with
 //! [`Gateway::revoke`] (or lets [`Gateway::revoke_device`] do both).
 //! Must never: poll the database per connection, let a session act for a device other
