@@ -11,40 +11,10 @@ use std::time::Duration;
 use common::agents::*;
 use corral_controller::domain::{DeliveryState, Timestamp};
 use corral_wire::{
-    Ack, AgentMessage, ApplyOutcome, ApplyResult, CommandKind, CommandOutcome, CommandResult,
-    ControllerMessage, Goodbye, ProfilePush, StateReport,
+    Ack, AgentMessage, CommandKind, CommandOutcome, CommandResult, ControllerMessage, Goodbye,
+    StateReport,
 };
 use tokio::time::{Instant, timeout};
-
-async fn next_push(conn: &mut corral_wire::client::AgentConnection) -> ProfilePush {
-    match recv(conn).await {
-        Some(ControllerMessage::ProfilePush(push)) => push,
-        other => panic!("expected a profile push, got {other:?}"),
-    }
-}
-
-fn applied(seq: u64, push: &ProfilePush) -> AgentMessage {
-    AgentMessage::ApplyResult(ApplyResult {
-        seq,
-        push_seq: push.push_seq,
-        version: push.version.clone(),
-        outcome: ApplyOutcome::Applied,
-        actions: vec!["added 1 contact".into()],
-    })
-}
-
-/// Sends a heartbeat and returns everything received up to its answer.
-async fn barrier(conn: &mut corral_wire::client::AgentConnection) -> Vec<ControllerMessage> {
-    conn.send(&AgentMessage::Heartbeat {}).await.unwrap();
-    let mut before = Vec::new();
-    loop {
-        match recv(conn).await {
-            Some(ControllerMessage::HeartbeatAck {}) => return before,
-            Some(other) => before.push(other),
-            None => panic!("closed while waiting for the heartbeat answer"),
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_a_device_drops_its_live_session_within_a_second() {

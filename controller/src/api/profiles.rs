@@ -108,15 +108,20 @@ pub async fn publish(
         });
     }
     let uploads: Vec<_> = plan.profiles.iter().map(|p| p.upload.clone()).collect();
+    let started = std::time::Instant::now();
     let publications = state
         .store
         .publish_profiles(&uploads, &admin.actor(), Timestamp::now())
         .await?;
+    tracing::info!(
+        profiles = publications.len(),
+        pushes = publications.iter().map(|p| p.pushes).sum::<usize>(),
+        ms = started.elapsed().as_millis(),
+        "Published profiles."
+    );
     let mut published = Vec::with_capacity(publications.len());
     for (planned, publication) in plan.profiles.iter().zip(&publications) {
-        for device in &publication.pushed_to {
-            state.gateway.notify(device);
-        }
+        state.gateway.send_queued(&publication.queued);
         published.push(json!({
             "name": planned.upload.profile,
             "version": publication.version.version,

@@ -1,14 +1,15 @@
-//! Fan-out: turns "this device (or every device) has new pushes" into pushes claimed from
-//! the durable outbox and handed to live sessions — in batches, never by polling per
-//! connection.
+//! Fan-out: turns "these pushes were just committed" into pushes handed to live sessions
+//! straight from memory (recorded sent afterwards), and "this device (or every device) has
+//! new pushes" into pushes claimed from the durable outbox and handed over — in batches,
+//! never by polling per connection.
 //!
-//! Owns: the set of devices to look at, the batched claim with this gateway's lease, the
-//! cache of prepared profile versions (each version's text is read and escaped once, then
+//! Owns: the pushes and devices to look at, the batched claim with this gateway's lease,
+//! the bookkeeping of pushes sent from memory, the cache of prepared profile versions (each version's text is read and escaped once, then
 //! shared by every session), and the periodic chores: a sweep for claimable pushes
 //! (leases that ran out, pushes queued by another process), flushing "last seen", and
 //! re-checking the certificates of live sessions.
-//! Must never: send anything itself (sessions do), or claim for a device without a live
-//! session.
+//! Must never: send anything itself (sessions do), claim for a device without a live
+//! session, or hand over a push whose transaction has not committed.
 
 use std::collections::{HashMap, HashSet};
 use std::mem;
@@ -21,7 +22,7 @@ use tokio::time::{MissedTickBehavior, interval};
 use super::Inner;
 use super::registry::Outgoing;
 use crate::domain::{DeviceId, ProfileName, Timestamp, VersionHash};
-use crate::store::{ClaimedPush, Lease, PushContent};
+use crate::store::{ClaimedPush, Lease, PushContent, QueuedPush};
 
 /// The push kind of commands; the body is a [`CommandBody`] as JSON.
 pub const COMMAND_KIND: &str = "command";
@@ -47,6 +48,8 @@ pub(super) struct Pending {
 struct Dirty {
     all: bool,
     devices: HashSet<DeviceId>,
+    /// Pushes just committed, to send from memory without a claim first.
+    queued: Vec<QueuedPush>,
 }
 
 impl Pending {
@@ -56,6 +59,11 @@ impl Pending {
 
     pub(super) fn mark(&self, device: &DeviceId) {
         self.lock().devices.insert(device.clone());
+        self.wake.notify_one();
+    }
+
+    pub(super) fn queued(&self, pushes: &[QueuedPush]) {
+        self.lock().queued.extend_from_slice(pushes);
         self.wake.notify_one();
     }
 
@@ -93,6 +101,9 @@ pub(super) async fn run(gw: &Inner, mut shutdown: watch::Receiver<bool>) {
             }
         }
         let dirty = gw.pending.take();
+        if !dirty.queued.is_empty() {
+            send_queued(gw, dirty.queued, &mut cache).await;
+        }
         let devices: Vec<DeviceId> = if dirty.all {
             gw.registry.devices()
         } else {
@@ -152,6 +163,62 @@ async fn dispatch_round(gw: &Inner, devices: &[DeviceId], cache: &mut ProfileCac
             }
         }
     }
+}
+
+/// Pushes in one bookkeeping statement (and one write turn): the committer's batches
+/// of answers get their turns in between.
+const BOOKKEEPING: usize = 500;
+
+/// Sends pushes a committed transaction just queued straight to the devices' live
+/// sessions, then records them sent (lease, attempts, last sent) in batches. No claim
+/// precedes the send: the push is durable already, a session never sends one `seq`
+/// twice, and the agent acts on a `seq` at most once, so the only cost of a crash before
+/// the bookkeeping commits is a re-send on the next connection. Offline devices get
+/// theirs when they connect.
+async fn send_queued(gw: &Inner, queued: Vec<QueuedPush>, cache: &mut ProfileCache) {
+    let started = std::time::Instant::now();
+    let mut by_device: HashMap<DeviceId, Vec<Outgoing>> = HashMap::new();
+    for push in queued {
+        let Some(profile) = cache.get(gw, &push.profile, &push.version).await else {
+            continue;
+        };
+        by_device
+            .entry(push.device)
+            .or_default()
+            .push(Outgoing::Profile {
+                seq: push.seq,
+                profile,
+            });
+    }
+    let mut sent = Vec::with_capacity(by_device.len());
+    for (device, pushes) in by_device {
+        let seqs: Vec<u64> = pushes.iter().map(Outgoing::seq).collect();
+        if gw.registry.deliver(&device, pushes) {
+            sent.extend(seqs.into_iter().map(|seq| (device.clone(), seq)));
+        }
+    }
+    let handed = started.elapsed();
+    // Let the sessions just woken write before this task turns to the store.
+    tokio::task::yield_now().await;
+    let now = Timestamp::now();
+    let lease = Lease {
+        owner: gw.instance.clone(),
+        until: now.plus(gw.options.lease),
+    };
+    for chunk in sent.chunks(BOOKKEEPING) {
+        let _turn = gw.claiming.lock().await;
+        if let Err(e) = gw.store.record_sent(chunk, &lease, now).await {
+            // Harmless: the pushes stay unleased and the sweep offers them again; the
+            // sessions that have them already will not send them twice.
+            tracing::warn!(error = %e, pushes = chunk.len(), "Cannot record pushes sent.");
+        }
+    }
+    tracing::info!(
+        pushes = sent.len(),
+        handed_ms = handed.as_millis(),
+        recorded_ms = (started.elapsed() - handed).as_millis(),
+        "Sent queued pushes from memory."
+    );
 }
 
 async fn outgoing(gw: &Inner, push: ClaimedPush, cache: &mut ProfileCache) -> Option<Outgoing> {

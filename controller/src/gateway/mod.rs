@@ -3,7 +3,8 @@
 //! Owns: accepting agent connections (the TLS handshake requires a client certificate from
 //! the internal CA, see [`tls`]), the per-connection session ([`session`]), the registry of
 //! live sessions by device, and fan-out of the durable outbox to them ([`dispatch`]).
-//! Whoever queues pushes tells the gateway with [`Gateway::notify`] or
+//! Whoever queues pushes tells the gateway with [`Gateway::send_queued`] (the pushes a
+//! committed transaction queued, sent at once from memory), [`Gateway::notify`] or
 //! [`Gateway::notify_all`]; whoever revokes a device drops its live session with
 //! [`Gateway::revoke`] (or lets [`Gateway::revoke_device`] do both).
 //! Must never: poll the database per connection, let a session act for a device other
@@ -40,7 +41,7 @@ pub use listeners::{AgentListeners, serve_agent_listeners};
 
 use crate::ca::Ca;
 use crate::domain::{CertSerial, DeviceId, NewEvent, PushKind, Timestamp, hex};
-use crate::store::{Store, StoreError};
+use crate::store::{QueuedPush, Store, StoreError};
 
 /// Resolves once `stop` turns true (or its sender is gone); cancel-safe.
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
@@ -175,6 +176,17 @@ impl Gateway {
     /// New pushes were queued for `device`: if it is online, they go out now.
     pub fn notify(&self, device: &DeviceId) {
         self.inner.pending.mark(device);
+    }
+
+    /// Pushes were just queued and committed (e.g. [`Publication::queued`]): they go to
+    /// the devices' live sessions at once, straight from memory, and are recorded sent
+    /// afterwards; offline devices get theirs when they connect.
+    ///
+    /// [`Publication::queued`]: crate::store::Publication::queued
+    pub fn send_queued(&self, pushes: &[QueuedPush]) {
+        if !pushes.is_empty() {
+            self.inner.pending.queued(pushes);
+        }
     }
 
     /// New pushes may have been queued for many devices (a profile published, a group's

@@ -105,6 +105,43 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Records that `sent` pushes (device, seq) went out at `now` under `lease`, as a claim
+    /// would have (lease, `attempts + 1`, `last_sent_at`), in one transaction of one
+    /// statement per few hundred pushes. For pushes the gateway sent straight from memory after the transaction
+    /// that queued them committed: the bookkeeping follows the send instead of preceding
+    /// it. Pushes acknowledged, superseded or leased to someone else meanwhile are left
+    /// alone. If this never commits (a crash), the pushes are simply still unleased and go
+    /// out again on the next connection; the agent ignores a `seq` it has processed.
+    pub async fn record_sent(
+        &self,
+        sent: &[(DeviceId, u64)],
+        lease: &Lease,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for chunk in sent.chunks(CHUNK) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 4 + 2 * i, 5 + 2 * i))
+                .collect();
+            let sql = format!(
+                "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1, last_sent_at = $3 \
+                 WHERE (device_id, seq) IN (VALUES {}) AND acked_at IS NULL AND superseded_at IS NULL \
+                 AND (lease_until IS NULL OR lease_until <= $3 OR lease_owner = $1)",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql))
+                .bind(lease.owner.as_str())
+                .bind(ms(lease.until))
+                .bind(ms(now));
+            for (device, n) in chunk {
+                query = query.bind(device.as_str()).bind(seq(*n)?);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Devices with at least one push that could be claimed now (pending and not leased,
     /// or leased with the lease run out): what a periodic sweep hands to
     /// [`Store::claim_pushes_for`].

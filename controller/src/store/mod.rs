@@ -15,6 +15,7 @@
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
 mod agents;
+mod answers;
 mod certificates;
 mod devices;
 mod enrollment;
@@ -35,7 +36,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
 pub use agents::{ClaimedPush, PushContent};
-pub use outbox::{AckOutcome, Lease};
+pub use outbox::{AckOutcome, Lease, QueuedPush};
 pub use profiles::{ProfileSummary, Publication};
 pub use reports::{AgentAnswer, AnswerReport};
 pub use sources::{ProfileSource, ProfileUpload};

@@ -13,7 +13,9 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::rows::{int, ms, opt_parsed, opt_text, opt_time, parsed, seq, text, time, uint};
 use super::{CHUNK, Result, Store, StoreError, bind_all, placeholders};
-use crate::domain::{Delivery, DeviceId, NewEvent, Push, PushKind, Timestamp};
+use crate::domain::{
+    Delivery, DeviceId, NewEvent, ProfileName, Push, PushKind, Timestamp, VersionHash,
+};
 
 /// A claim on a device's pending pushes: who holds it and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,16 @@ pub struct Lease {
     pub owner: String,
     /// After this the pushes may be claimed again (and so re-sent).
     pub until: Timestamp,
+}
+
+/// A push a transaction just queued, with what the gateway needs to send it at once
+/// after the commit (see [`Publication::queued`](super::Publication)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedPush {
+    pub device: DeviceId,
+    pub seq: u64,
+    pub profile: ProfileName,
+    pub version: VersionHash,
 }
 
 /// What acknowledging a push did.
@@ -111,48 +123,42 @@ async fn enqueue_in(
 /// own assignment, else its group's), unless that version is already the device's latest
 /// delivery. Older unacknowledged profile pushes are superseded: the agent only needs the
 /// newest. The outbox row references its delivery, which references the version's text;
-/// nothing is copied per device. A few statements per [`CHUNK`] devices, so publishing to
-/// a whole fleet is one short transaction. Returns how many pushes were queued.
+/// nothing is copied per device. Five statements per [`CHUNK`] devices, and only two rows
+/// per device cross to the caller (the due targets, the pushes inserted), so publishing
+/// to a whole fleet is one short transaction. Returns the pushes queued.
 pub(super) async fn queue_current_versions(
     conn: &mut AnyConnection,
     devices: &[DeviceId],
     now: Timestamp,
-) -> Result<Vec<DeviceId>> {
+) -> Result<Vec<QueuedPush>> {
     let mut queued = Vec::new();
     for chunk in devices.chunks(CHUNK) {
+        // The devices whose current version differs from their latest delivery's.
         let sql = format!(
             "SELECT d.id, p.name AS profile_name, p.current_version AS version FROM devices d \
              LEFT JOIN assignments da ON da.device_id = d.id \
              LEFT JOIN assignments ga ON ga.group_name = d.group_name \
              JOIN profiles p ON p.name = COALESCE(da.profile_name, ga.profile_name) \
-             WHERE d.status = 'active' AND d.id IN ({})",
+             LEFT JOIN deliveries l ON l.id = \
+               (SELECT MAX(id) FROM deliveries WHERE device_id = d.id) \
+             WHERE d.status = 'active' AND d.id IN ({}) \
+             AND (l.version IS NULL OR l.version <> p.current_version)",
             placeholders(1, chunk.len())
         );
-        let targets = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
             .fetch_all(&mut *conn)
             .await?;
-        let sql = format!(
-            "SELECT device_id, version FROM deliveries WHERE id IN \
-             (SELECT MAX(id) FROM deliveries WHERE device_id IN ({}) GROUP BY device_id)",
-            placeholders(1, chunk.len())
-        );
-        let latest: HashMap<String, String> = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| Ok((text(r, "device_id")?, text(r, "version")?)))
-            .collect::<Result<_>>()?;
-        let mut due = Vec::new();
-        for row in &targets {
-            let (device, version) = (text(row, "id")?, text(row, "version")?);
-            if latest.get(&device) != Some(&version) {
-                due.push((device, text(row, "profile_name")?, version));
-            }
-        }
-        if due.is_empty() {
+        if rows.is_empty() {
             continue;
         }
-        let ids: Vec<&str> = due.iter().map(|(d, _, _)| d.as_str()).collect();
+        let mut due: HashMap<String, (ProfileName, VersionHash)> = HashMap::new();
+        for row in &rows {
+            due.insert(
+                text(row, "id")?,
+                (parsed(row, "profile_name")?, parsed(row, "version")?),
+            );
+        }
+        let ids: Vec<&str> = due.keys().map(String::as_str).collect();
         let sql = format!(
             "UPDATE outbox SET superseded_at = $1 WHERE kind = 'profile' AND acked_at IS NULL \
              AND superseded_at IS NULL AND device_id IN ({})",
@@ -161,65 +167,56 @@ pub(super) async fn queue_current_versions(
         bind_all(sqlx::query(AssertSqlSafe(sql)).bind(ms(now)), &ids)
             .execute(&mut *conn)
             .await?;
-        let values: Vec<String> = (0..due.len())
+        // The seq counter first: on PostgreSQL this locks the device rows, so concurrent
+        // queuers of the same device serialise here.
+        let sql = format!(
+            "UPDATE devices SET last_push_seq = last_push_seq + 1 WHERE id IN ({})",
+            placeholders(1, ids.len())
+        );
+        bind_all(sqlx::query(AssertSqlSafe(sql)), &ids)
+            .execute(&mut *conn)
+            .await?;
+        let values: Vec<String> = (0..ids.len())
             .map(|i| format!("(${}, ${}, ${}, $1)", 2 + 3 * i, 3 + 3 * i, 4 + 3 * i))
             .collect();
         let sql = format!(
-            "INSERT INTO deliveries (device_id, profile_name, version, assigned_at) VALUES {} \
-             RETURNING id, device_id",
+            "INSERT INTO deliveries (device_id, profile_name, version, assigned_at) VALUES {}",
             values.join(", ")
         );
         let mut insert = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
-        for (device, profile, version) in &due {
+        for id in &ids {
+            let (profile, version) = &due[*id];
             insert = insert
-                .bind(device.as_str())
+                .bind(*id)
                 .bind(profile.as_str())
                 .bind(version.as_str());
         }
-        let deliveries: HashMap<String, i64> = insert
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| Ok((text(r, "device_id")?, int(r, "id")?)))
-            .collect::<Result<_>>()?;
+        insert.execute(&mut *conn).await?;
+        // Each device's newest delivery is the one just inserted.
         let sql = format!(
-            "UPDATE devices SET last_push_seq = last_push_seq + 1 WHERE id IN ({}) \
-             RETURNING id, last_push_seq",
-            placeholders(1, ids.len())
+            "INSERT INTO outbox (device_id, seq, kind, delivery_id, created_at) \
+             SELECT d.id, d.last_push_seq, 'profile', l.id, $1 FROM devices d \
+             JOIN deliveries l ON l.id = (SELECT MAX(id) FROM deliveries WHERE device_id = d.id) \
+             WHERE d.id IN ({}) RETURNING device_id, seq",
+            placeholders(2, ids.len())
         );
-        let seqs = bind_all(sqlx::query(AssertSqlSafe(sql)), &ids)
+        let inserted = bind_all(sqlx::query(AssertSqlSafe(sql)).bind(ms(now)), &ids)
             .fetch_all(&mut *conn)
             .await?;
-        let values: Vec<String> = (0..seqs.len())
-            .map(|i| {
-                format!(
-                    "(${}, ${}, 'profile', ${}, $1)",
-                    2 + 3 * i,
-                    3 + 3 * i,
-                    4 + 3 * i
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO outbox (device_id, seq, kind, delivery_id, created_at) VALUES {}",
-            values.join(", ")
-        );
-        let mut insert = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
-        for row in &seqs {
-            let device = text(row, "id")?;
-            let delivery = *deliveries.get(&device).ok_or_else(|| {
-                StoreError::Corrupt(format!("no delivery inserted for device {device}"))
+        for row in &inserted {
+            let device = text(row, "device_id")?;
+            let (profile, version) = due.get(&device).cloned().ok_or_else(|| {
+                StoreError::Corrupt(format!("queued a push for unexpected device {device}"))
             })?;
-            insert = insert
-                .bind(device)
-                .bind(int(row, "last_push_seq")?)
-                .bind(delivery);
-        }
-        insert.execute(&mut *conn).await?;
-        for row in &seqs {
-            queued.push(parsed(row, "id")?);
+            queued.push(QueuedPush {
+                device: parsed(row, "device_id")?,
+                seq: uint(row, "seq")?,
+                profile,
+                version,
+            });
         }
     }
+    queued.sort_by(|a, b| a.device.cmp(&b.device));
     Ok(queued)
 }
 

@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use super::rows::{ms, opt_parsed, parsed, text, time};
-use super::{Result, Store, StoreError, events, outbox};
+use super::{QueuedPush, Result, Store, StoreError, events, outbox};
 use crate::domain::{
     Assignment, AssignmentTarget, DeviceId, GroupName, NewEvent, ProfileName, ProfileVersion,
     Timestamp, VersionHash,
@@ -22,8 +22,11 @@ pub struct Publication {
     pub previous: Option<VersionHash>,
     /// How many devices got a push queued.
     pub pushes: usize,
-    /// The devices that got a push queued (to notify the gateway).
+    /// The devices that got a push queued.
     pub pushed_to: Vec<DeviceId>,
+    /// The pushes queued, for [`Gateway::send_queued`](crate::gateway::Gateway::send_queued)
+    /// to send at once after the commit.
+    pub queued: Vec<QueuedPush>,
 }
 
 impl Publication {
@@ -177,7 +180,8 @@ pub(super) async fn publish_in(
     .execute(&mut *conn)
     .await?;
     let devices = devices_using(conn, profile).await?;
-    let pushed_to = outbox::queue_current_versions(conn, &devices, now).await?;
+    let queued = outbox::queue_current_versions(conn, &devices, now).await?;
+    let pushed_to: Vec<DeviceId> = queued.iter().map(|q| q.device.clone()).collect();
     let event = NewEvent {
         device: None,
         actor: actor.to_owned(),
@@ -196,6 +200,7 @@ pub(super) async fn publish_in(
         previous,
         pushes: pushed_to.len(),
         pushed_to,
+        queued,
     })
 }
 

@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 
 use super::devices::{device_event, device_in};
 use super::rows::{ms, one, seq};
-use super::{Result, Store, StoreError, agents, events, outbox};
+use super::{Result, Store, StoreError, agents, answers, events, outbox};
 use crate::domain::{ApplyOutcome, DeviceId, DeviceReport, DeviceStatus, ReportOutcome, Timestamp};
 
 /// One agent's answer that changes the store: the push it answers (acknowledged first)
@@ -46,12 +46,20 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<Result<()>>> {
         let mut tx = self.begin_write().await?;
-        let mut results = Vec::with_capacity(answers.len());
-        for answer in answers {
-            match answer_in(&mut tx, answer, now).await {
-                Ok(()) => results.push(Ok(())),
+        let mut results: Vec<Result<()>> = answers.iter().map(|_| Ok(())).collect();
+        // Acknowledgements and "applied" results set-based, the rest one by one; the two
+        // groups never share a device, so the order between them does not matter.
+        let (simple, rest) = answers::partition(answers);
+        if !simple.is_empty() {
+            for (index, e) in answers::record_simple_in(&mut tx, &simple, now).await? {
+                results[index] = Err(e);
+            }
+        }
+        for index in rest {
+            match answer_in(&mut tx, &answers[index], now).await {
+                Ok(()) => {}
                 Err(e @ (StoreError::Unavailable(_) | StoreError::Conflict(_))) => return Err(e),
-                Err(e) => results.push(Err(e)),
+                Err(e) => results[index] = Err(e),
             }
         }
         tx.commit().await?;

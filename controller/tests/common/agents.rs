@@ -15,11 +15,12 @@ use corral_controller::domain::{
 };
 use corral_controller::gateway::{AgentListeners, Gateway, GatewayOptions, serve_agent_listeners};
 use corral_controller::serve::{self, AppState};
+use corral_controller::store::Publication;
 use corral_wire::client::{AgentConnection, ConnectError, enroll};
 use corral_wire::tls::{DeviceKey, gateway_client_config};
 use corral_wire::{
-    AgentMessage, ControllerMessage, DeviceInfo, EnrollRequest, EnrollResponse, Enrolled, Hello,
-    PROTOCOL_VERSION, Welcome,
+    AgentMessage, ApplyOutcome, ApplyResult, ControllerMessage, DeviceInfo, EnrollRequest,
+    EnrollResponse, Enrolled, Hello, PROTOCOL_VERSION, ProfilePush, Welcome,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -32,7 +33,8 @@ pub struct Controller {
     pub state: AppState,
     pub gateway_addr: SocketAddr,
     pub enrollment_addr: SocketAddr,
-    pub dir: tempfile::TempDir,
+    /// Shared with a controller started later on the same data directory.
+    pub dir: Arc<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -59,8 +61,15 @@ pub async fn spawn_controller() -> Controller {
 }
 
 pub async fn spawn_controller_with(options: GatewayOptions) -> Controller {
+    spawn_controller_in(Arc::new(tempfile::tempdir().unwrap()), options).await
+}
+
+/// A controller on `dir`, which may hold the data of an earlier (stopped or crashed) one.
+pub async fn spawn_controller_in(
+    dir: Arc<tempfile::TempDir>,
+    options: GatewayOptions,
+) -> Controller {
     capture_logs();
-    let dir = tempfile::tempdir().unwrap();
     let env = |key: &str| match key {
         "CORRAL_GATEWAY_LISTEN" | "CORRAL_ENROLLMENT_LISTEN" => Some("127.0.0.1:0".to_owned()),
         _ => None,
@@ -125,6 +134,14 @@ impl Controller {
 
     /// Publishes `text` as the new version of `profile` and tells the gateway.
     pub async fn publish(&self, profile: &str, text: &str) -> VersionHash {
+        let publication = self.publish_in_store(profile, text).await;
+        self.gateway().notify_all();
+        publication.version.version
+    }
+
+    /// Publishes `text` as the new version of `profile` in the store only; the caller
+    /// decides how the gateway hears of it.
+    pub async fn publish_in_store(&self, profile: &str, text: &str) -> Publication {
         let version =
             VersionHash::parse(&format!("sha256:{}", sha256_hex(text.as_bytes()))).unwrap();
         self.state
@@ -137,9 +154,7 @@ impl Controller {
                 Timestamp::now(),
             )
             .await
-            .unwrap();
-        self.gateway().notify_all();
-        version
+            .unwrap()
     }
 
     /// The CA's key and certificate, to forge certificates "from the right CA" in tests.
@@ -252,6 +267,38 @@ pub async fn recv(conn: &mut AgentConnection) -> Option<ControllerMessage> {
         .await
         .expect("the gateway said nothing")
         .unwrap_or(None)
+}
+
+/// The next message, which must be a profile push.
+pub async fn next_push(conn: &mut AgentConnection) -> ProfilePush {
+    match recv(conn).await {
+        Some(ControllerMessage::ProfilePush(push)) => push,
+        other => panic!("expected a profile push, got {other:?}"),
+    }
+}
+
+/// The agent's report that it applied `push`, as its report number `seq`.
+pub fn applied(seq: u64, push: &ProfilePush) -> AgentMessage {
+    AgentMessage::ApplyResult(ApplyResult {
+        seq,
+        push_seq: push.push_seq,
+        version: push.version.clone(),
+        outcome: ApplyOutcome::Applied,
+        actions: vec!["added 1 contact".into()],
+    })
+}
+
+/// Sends a heartbeat and returns everything received up to its answer.
+pub async fn barrier(conn: &mut AgentConnection) -> Vec<ControllerMessage> {
+    conn.send(&AgentMessage::Heartbeat {}).await.unwrap();
+    let mut before = Vec::new();
+    loop {
+        match recv(conn).await {
+            Some(ControllerMessage::HeartbeatAck {}) => return before,
+            Some(other) => before.push(other),
+            None => panic!("closed while waiting for the heartbeat answer"),
+        }
+    }
 }
 
 /// Reads until the gateway closes the connection; returns what it sent before.

@@ -1,7 +1,7 @@
 //! `corral-loadgen`: the controller's load harness. Prepares N simulated devices in a data
 //! directory (real per-device certificates from the controller's CA), starts the real
 //! `corral serve` on it as a child process, opens N mutual-TLS agent connections, then
-//! publishes one profile version assigned to every device and times its arrival at each
+//! uploads one profile version assigned to every device through the REST API and times its arrival at each
 //! agent and the acknowledgement of each agent's apply result. Afterwards it stops the
 //! controller and checks the database: one delivery per device, delivered and applied.
 //!
@@ -11,6 +11,7 @@
 
 mod agents;
 mod fleet;
+mod publish;
 mod server;
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use corral_controller::domain::{ProfileName, Timestamp, VersionHash, sha256_hex};
+use corral_controller::domain::VersionHash;
 use corral_controller::store::{Store, StoreOptions};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -97,7 +98,7 @@ struct Report {
     connect_wall_s: f64,
     connect: Spread,
     publish_ms: f64,
-    /// From the start of the publish transaction to the push frame's arrival.
+    /// From sending the upload request to the push frame's arrival.
     delivery: Spread,
     /// From the start of the publish to the `ack` of the agent's apply result.
     acknowledged: Spread,
@@ -212,27 +213,18 @@ async fn run(args: &Args) -> Result<Report> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     report.server_connected = server.usage()?;
 
-    // One fleet-wide push: a new version of the profile every device is assigned.
-    let text = format!(
-        "{}\n# corral-loadgen run {}\n",
-        include_str!("../../../../profiles/examples/butcher-shop.toml").trim_end(),
-        Timestamp::now().unix_millis()
-    );
-    let version = VersionHash::parse(&format!("sha256:{}", sha256_hex(text.as_bytes())))?;
-    version_tx.send_replace(Some(version.to_string()));
+    // One fleet-wide push: a new version of the profile every device is assigned,
+    // uploaded through the REST API as an administrator would.
+    let upload = publish::Upload::prepare(&store, server.api).await?;
+    let version = upload.version().await?;
+    version_tx.send_replace(Some(version.clone()));
     let cpu_before = server.usage()?.cpu_secs;
     let published = Instant::now();
-    let publication = store
-        .publish_profile_version(
-            &ProfileName::parse(fleet::PROFILE)?,
-            &version,
-            &text,
-            "loadgen",
-            Timestamp::now(),
-        )
-        .await?;
+    let (published_version, pushes) = upload.publish().await?;
     report.publish_ms = published.elapsed().as_secs_f64() * 1000.0;
-    server.notify_all()?;
+    if published_version != version {
+        bail!("published {published_version}, validated {version}");
+    }
     let connected = report.connected;
     wait_until(patience, || {
         progress.acked.load(Ordering::Relaxed) >= connected
@@ -243,10 +235,10 @@ async fn run(args: &Args) -> Result<Report> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     report.server_after_push = server.usage()?;
     report.server_push_cpu_s = report.server_after_push.cpu_secs - cpu_before;
-    if publication.pushes != args.agents {
+    if pushes != args.agents {
         report.errors.push(format!(
-            "the publication queued {} pushes for {} devices",
-            publication.pushes, args.agents
+            "the publication queued {pushes} pushes for {} devices",
+            args.agents
         ));
     }
 
@@ -259,7 +251,7 @@ async fn run(args: &Args) -> Result<Report> {
     report.loadgen_after = server::usage("self")?;
     server.stop()?;
     summarise(&mut report, &logs, published);
-    check_store(&store, &version, &mut report).await?;
+    check_store(&store, &VersionHash::parse(&version)?, &mut report).await?;
     report.load_average = std::fs::read_to_string("/proc/loadavg")?.trim().to_owned();
     store.close().await;
     Ok(report)
@@ -338,7 +330,7 @@ fn print_text(r: &Report) {
     );
     line("connect", &r.connect);
     println!(
-        "publish        {:.1} ms (the transaction, in this process)",
+        "publish        {:.1} ms (POST /api/v1/profiles, request to answer)",
         r.publish_ms
     );
     line("delivered", &r.delivery);

@@ -18,6 +18,8 @@ use anyhow::{Context, Result, bail};
 pub struct Server {
     child: Child,
     pub gateway: SocketAddr,
+    /// The console and REST API.
+    pub api: SocketAddr,
 }
 
 /// Memory and CPU of a process, from `/proc/<pid>/status` and `/proc/<pid>/stat`.
@@ -79,18 +81,21 @@ impl Server {
             .with_context(|| format!("starting {}", corral.display()))?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut gateway = None;
+        let mut api = None;
         for line in BufReader::new(stdout).lines() {
             let line = line?;
             if let Some(addr) = line.strip_prefix("corral: agent gateway on ") {
                 gateway = Some(addr.trim().parse()?);
             }
-            if line.starts_with("corral: console and API on ") {
+            if let Some(url) = line.strip_prefix("corral: console and API on ") {
+                api = url.trim().trim_start_matches("http://").parse().ok();
                 break;
             }
         }
         let mut server = Server {
             child,
             gateway: SocketAddr::from(([0, 0, 0, 0], 0)),
+            api: api.context("corral serve did not report its API address")?,
         };
         match gateway {
             Some(addr) => server.gateway = addr,
@@ -118,11 +123,6 @@ impl Server {
             bail!("kill -{name} {} failed", self.pid());
         }
         Ok(())
-    }
-
-    /// Tells the controller to look at every online device's outbox now.
-    pub fn notify_all(&self) -> Result<()> {
-        self.signal("USR1")
     }
 
     /// SIGTERM, then waits for a graceful exit (killed after 30 s).
