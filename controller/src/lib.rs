@@ -16,6 +16,7 @@
 pub mod api;
 pub mod ca;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod enrollment;
 pub mod gateway;

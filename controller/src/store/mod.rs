@@ -3,7 +3,8 @@
 //! Owns: connecting to SQLite or PostgreSQL, running the embedded migrations, and every
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
-//! users with sessions and API tokens, uploaded profile sources).
+//! users with sessions and API tokens, uploaded profile sources, the console's fleet
+//! page).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -18,6 +19,7 @@ mod certificates;
 mod devices;
 mod enrollment;
 mod events;
+mod fleet_page;
 mod outbox;
 mod profiles;
 mod reports;
@@ -33,6 +35,8 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
 pub use agents::{ClaimedPush, PushContent};
+pub use events::EventFilter;
+pub use fleet_page::{Presence, FleetPage, FleetQuery, FleetRow, FleetSort, is_drift};
 pub use outbox::{AckOutcome, Lease};
 pub use profiles::{ProfileSummary, Publication};
 pub use sources::{ProfileSource, ProfileUpload};
@@ -117,6 +121,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "profile sources",
         include_str!("../../migrations/sqlite/0002_profile_sources.sql"),
     ),
+    (
+        5,
+        "console",
+        include_str!("../../migrations/sqlite/0005_console.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -128,6 +137,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "profile sources",
         include_str!("../../migrations/postgres/0002_profile_sources.sql"),
+    ),
+    (
+        5,
+        "console",
+        include_str!("../../migrations/postgres/0005_console.sql"),
     ),
 ];
 
