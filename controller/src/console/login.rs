@@ -52,11 +52,9 @@ fn login_page(console: &ConsoleState, status: StatusCode, error: Option<&str>, n
     response
 }
 
-/// `GET /login`: the form, or the fleet when already logged in.
-pub async fn form(State(console): State<ConsoleState>, MaybeSession(session): MaybeSession) -> Response {
-    if session.is_some() {
-        return Redirect::to("/fleet").into_response();
-    }
+/// `GET /login`: the form (also to a logged-in user, who may log in as someone else; the
+/// current session then ends).
+pub async fn form(State(console): State<ConsoleState>) -> Response {
     login_page(&console, StatusCode::OK, None, "")
 }
 

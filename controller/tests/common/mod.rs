@@ -9,6 +9,7 @@
 pub mod agents;
 pub mod api;
 pub mod binary;
+pub mod console;
 pub mod db;
 pub mod fixtures;
 pub mod http;
