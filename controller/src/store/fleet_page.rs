@@ -41,7 +41,7 @@ impl FleetSort {
             FleetSort::LastSeen => "d.last_seen_at",
             FleetSort::Enrolled => "d.enrolled_at",
             FleetSort::Android => "d.android_release",
-            FleetSort::Profile => "profile_name",
+            FleetSort::Profile => "COALESCE(ad.profile_name, ag.profile_name)",
         }
     }
 }
