@@ -171,7 +171,7 @@ pub async fn serve_console(
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-        .await
+    .await
 }
 
 /// Runs the controller until `shutdown` resolves: opens everything, prints the first

@@ -9,7 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::agents::TestAgent;
-use common::console::{PASSWORD, Visitor, hidden_field, spawn_console, spawn_console_with, user_of};
+use common::console::{
+    PASSWORD, Visitor, hidden_field, spawn_console, spawn_console_with, user_of,
+};
 use corral_controller::api::auth::Access;
 use corral_controller::console::ConsoleOptions;
 use corral_controller::console::routes::{ROUTES, Verb};
@@ -71,7 +73,10 @@ fn the_route_table_and_the_matrix_agree() {
         .iter()
         .map(|(v, p, w)| ((*v).to_owned(), (*p).to_owned(), (*w).to_owned()))
         .collect();
-    assert_eq!(table, matrix, "console::routes::ROUTES and this test's MATRIX disagree");
+    assert_eq!(
+        table, matrix,
+        "console::routes::ROUTES and this test's MATRIX disagree"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +91,11 @@ async fn every_route_enforces_the_role_matrix() {
             _ => anonymous.post(&path, &[("csrf", "x")]).await,
         };
         if *who == "public" {
-            assert!(![303, 403, 405].contains(&r.status) || path == "/login", "{what}: {}", r.status);
+            assert!(
+                ![303, 403, 405].contains(&r.status) || path == "/login",
+                "{what}: {}",
+                r.status
+            );
             continue;
         }
         assert_eq!(r.status, 303, "{what} without a session: {}", r.body);
@@ -97,7 +106,8 @@ async fn every_route_enforces_the_role_matrix() {
                 "GET" => v.get(&path).await,
                 _ => {
                     let csrf = v.csrf().await;
-                    v.post(&path, &[("csrf", &csrf), ("reason", "matrix")]).await
+                    v.post(&path, &[("csrf", &csrf), ("reason", "matrix")])
+                        .await
                 }
             };
             let allowed = who.contains(letter(role));
@@ -119,8 +129,14 @@ async fn every_route_enforces_the_role_matrix() {
     // No other method on a console path.
     let mut admin = Visitor::logged_in(app.addr, Role::Admin).await;
     let csrf = admin.csrf().await;
-    for route in ROUTES.iter().filter(|r| r.verb == Verb::Get && r.access != Access::Public) {
-        if ROUTES.iter().any(|o| o.path == route.path && o.verb == Verb::Post) {
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.verb == Verb::Get && r.access != Access::Public)
+    {
+        if ROUTES
+            .iter()
+            .any(|o| o.path == route.path && o.verb == Verb::Post)
+        {
             continue;
         }
         let r = admin.post(&concrete(route.path), &[("csrf", &csrf)]).await;
@@ -148,7 +164,10 @@ async fn a_state_change_needs_the_sessions_csrf_token() {
     for (what, fields) in [
         ("no token", vec![("reason", "lost")]),
         ("empty token", vec![("csrf", ""), ("reason", "lost")]),
-        ("another session's token", vec![("csrf", others_token.as_str()), ("reason", "lost")]),
+        (
+            "another session's token",
+            vec![("csrf", others_token.as_str()), ("reason", "lost")],
+        ),
     ] {
         let r = admin.post(&path, &fields).await;
         assert_eq!(r.status, 403, "{what}: {}", r.body);
@@ -164,12 +183,26 @@ async fn a_state_change_needs_the_sessions_csrf_token() {
     )
     .await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let device = app.ctl.state.store.device(&id.parse().unwrap()).await.unwrap();
+    let device = app
+        .ctl
+        .state
+        .store
+        .device(&id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(device.status, DeviceStatus::Active);
 
-    let r = admin.post(&path, &[("csrf", &mine), ("reason", "lost")]).await;
+    let r = admin
+        .post(&path, &[("csrf", &mine), ("reason", "lost")])
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let device = app.ctl.state.store.device(&id.parse().unwrap()).await.unwrap();
+    let device = app
+        .ctl
+        .state
+        .store
+        .device(&id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(device.status, DeviceStatus::Revoked);
     let audit = admin.get("/audit?kind=device.revoked").await;
     assert!(audit.body.contains("user:ada"), "{}", audit.body);
@@ -182,7 +215,10 @@ async fn login_rotates_the_session_and_logout_ends_it() {
     let app = spawn_console().await;
     let mut v = Visitor::logged_in(app.addr, Role::Auditor).await;
     let first = v.cookie("corral-session").unwrap().to_owned();
-    assert!(v.cookie("corral-login").is_none(), "the login cookie is dropped after login");
+    assert!(
+        v.cookie("corral-login").is_none(),
+        "the login cookie is dropped after login"
+    );
     // Logging in again, while logged in, ends the old session and issues a new id.
     let r = v.log_in(user_of(Role::Auditor), PASSWORD).await;
     assert_eq!(r.status, 303);
@@ -195,7 +231,9 @@ async fn login_rotates_the_session_and_logout_ends_it() {
     // A session id the server never issued is not adopted by a login either.
     let mut fixated = Visitor::new(app.addr);
     let planted = "ses-0123456789ab.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    fixated.cookies.push(("corral-session".into(), planted.into()));
+    fixated
+        .cookies
+        .push(("corral-session".into(), planted.into()));
     fixated.log_in(user_of(Role::Auditor), PASSWORD).await;
     assert_ne!(fixated.cookie("corral-session"), Some(planted));
     // Logout ends the session on the server, not only in the browser.
@@ -209,7 +247,10 @@ async fn login_rotates_the_session_and_logout_ends_it() {
     let kinds = v.log_in(user_of(Role::Admin), PASSWORD).await;
     assert_eq!(kinds.status, 303);
     let audit = v.get("/audit?actor=user:otto").await.body;
-    assert!(audit.contains("user.logged_in") && audit.contains("user.logged_out"), "{audit}");
+    assert!(
+        audit.contains("user.logged_in") && audit.contains("user.logged_out"),
+        "{audit}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,7 +279,10 @@ async fn sessions_end_when_idle_and_at_their_absolute_limit() {
             break;
         }
     }
-    assert!(ended, "a session in constant use still ends at its absolute limit");
+    assert!(
+        ended,
+        "a session in constant use still ends at its absolute limit"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,7 +301,11 @@ async fn failed_logins_are_throttled_and_do_not_reveal_user_names() {
     let no_such_user = v.log_in("nobody", "not the password").await;
     assert_eq!(wrong_password.status, 401);
     assert_eq!(no_such_user.status, 401);
-    let message = |body: &str| body.lines().find(|l| l.contains("role=\"alert\"")).map(str::to_owned);
+    let message = |body: &str| {
+        body.lines()
+            .find(|l| l.contains("role=\"alert\""))
+            .map(str::to_owned)
+    };
     assert_eq!(message(&wrong_password.body), message(&no_such_user.body));
     v.log_in("ada", "still not it").await;
     v.log_in("ada", "nor this one").await;
@@ -282,21 +330,38 @@ async fn every_console_answer_carries_the_security_headers() {
         anonymous.get("/no/such/page").await,
         auditor.get("/fleet").await,
         auditor.get("/phones/nope").await,
-        auditor.get("/phones/0123456789abcdef0123456789abcdef/revoke").await,
+        auditor
+            .get("/phones/0123456789abcdef0123456789abcdef/revoke")
+            .await,
     ];
     for r in &answers {
         let csp = r.header("content-security-policy").unwrap_or_default();
-        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{r:?}");
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{r:?}"
+        );
         assert!(!csp.contains("unsafe-inline"));
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(r.header("referrer-policy"), Some("same-origin"));
-        assert_eq!(r.header("strict-transport-security"), None, "no HSTS over plain HTTP");
+        assert_eq!(
+            r.header("strict-transport-security"),
+            None,
+            "no HSTS over plain HTTP"
+        );
     }
     assert_eq!(answers[3].status, 404);
     let login = &answers[0];
     let cookie = login.header("set-cookie").unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"), "{cookie}");
-    assert!(!login.body.contains("<script"), "no script on the login page");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(
+        !login.body.contains("<script"),
+        "no script on the login page"
+    );
     assert_eq!(answers[4].header("cache-control"), Some("no-store"));
 }
 
@@ -324,8 +389,15 @@ async fn pages_escape_what_they_show_and_passwords_are_argon2id() {
     let mut v = Visitor::logged_in(app.addr, Role::Auditor).await;
     let page = v.get("/fleet?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
     assert_eq!(page.status, 200);
-    assert!(!page.body.contains("<script>alert(1)"), "reflected unescaped");
-    assert!(page.body.contains("&lt;script&gt;alert(1)"), "{}", page.body);
+    assert!(
+        !page.body.contains("<script>alert(1)"),
+        "reflected unescaped"
+    );
+    assert!(
+        page.body.contains("&lt;script&gt;alert(1)"),
+        "{}",
+        page.body
+    );
     assert!(hidden_field(&page.body, "csrf").is_some());
     let (_, hash) = app
         .ctl
@@ -334,5 +406,9 @@ async fn pages_escape_what_they_show_and_passwords_are_argon2id() {
         .user_credentials(&UserName::parse("ada").unwrap())
         .await
         .unwrap();
-    assert!(hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.as_phc());
+    assert!(
+        hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        hash.as_phc()
+    );
 }

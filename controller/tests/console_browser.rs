@@ -23,14 +23,22 @@ const BASE: &str = include_str!("../../profiles/examples/base.toml");
 /// Twelve phones through the store (a seam we own), one real agent enrolled and online.
 async fn seed(app: &Console) -> TestAgent {
     app.ctl.publish("base", BASE).await;
-    app.ctl.publish("base", &format!("{BASE}\n# second upload\n")).await;
+    app.ctl
+        .publish("base", &format!("{BASE}\n# second upload\n"))
+        .await;
     let store = &app.ctl.state.store;
     let now = Timestamp::now();
     for i in 1..=12 {
         let token = EnrollmentTokenSecret::generate();
         let binding = EnrollmentBinding::Profile(ProfileName::parse("base").unwrap());
         store
-            .create_enrollment_token(&token, &binding, now.plus(Duration::from_secs(3600)), None, now)
+            .create_enrollment_token(
+                &token,
+                &binding,
+                now.plus(Duration::from_secs(3600)),
+                None,
+                now,
+            )
             .await
             .unwrap();
         let device = NewDevice {
@@ -38,9 +46,16 @@ async fn seed(app: &Console) -> TestAgent {
             name: DeviceName::parse(&format!("Till {i:02}")).unwrap(),
             serial: Some(format!("R5CT{i:04}")),
         };
-        store.enroll_device(&token, &device, &certificate(), now).await.unwrap();
         store
-            .record_device_info(&device.id, "Galaxy A15", if i % 2 == 0 { "14" } else { "15" })
+            .enroll_device(&token, &device, &certificate(), now)
+            .await
+            .unwrap();
+        store
+            .record_device_info(
+                &device.id,
+                "Galaxy A15",
+                if i % 2 == 0 { "14" } else { "15" },
+            )
             .await
             .unwrap();
     }
@@ -52,7 +67,9 @@ async fn log_in(browser: &Browser, base: &str, role: Role) {
     browser.type_into("#name", user_of(role)).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("#login").await;
-    assert!(browser.url().await.ends_with("/fleet"), "{}", browser.body_text().await);
+    browser
+        .wait_for_url("the fleet after login", |u| u.ends_with("/fleet"))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,7 +81,10 @@ async fn an_admin_finds_a_phone_revokes_it_and_sees_the_audit_entry() {
     let browser = Browser::start().await;
 
     browser.goto(&format!("{base}/fleet")).await;
-    assert!(browser.url().await.ends_with("/login"), "the fleet needs a login");
+    assert!(
+        browser.url().await.ends_with("/login"),
+        "the fleet needs a login"
+    );
     browser.screenshot("login").await;
     log_in(&browser, &base, Role::Admin).await;
     let first_session = browser.cookie("corral-session").await.unwrap();
@@ -74,10 +94,15 @@ async fn an_admin_finds_a_phone_revokes_it_and_sees_the_audit_entry() {
     // Search, then open the one phone found.
     browser.type_into("#q", "till 07").await;
     browser.click("#search").await;
+    browser
+        .wait_for_url("the search results", |u| u.contains("q=till"))
+        .await;
     let found = browser.find_all("a.phone").await;
     assert_eq!(found.len(), 1, "{}", browser.body_text().await);
     browser.click_element(&found[0]).await;
-    assert!(browser.url().await.contains("/phones/"));
+    browser
+        .wait_for_url("the phone page", |u| u.contains("/phones/"))
+        .await;
     assert!(browser.body_text().await.contains("Galaxy A15"));
     browser.screenshot("phone").await;
     let id = browser.text("#device-id").await;
@@ -91,9 +116,14 @@ async fn an_admin_finds_a_phone_revokes_it_and_sees_the_audit_entry() {
     assert_eq!(browser.text("#status").await, "revoked");
 
     // The audit log shows who did it and why.
-    browser.goto(&format!("{base}/audit?kind=device.revoked")).await;
+    browser
+        .goto(&format!("{base}/audit?kind=device.revoked"))
+        .await;
     let audit = browser.text("#audit").await;
-    assert!(audit.contains("user:ada") && audit.contains("stolen from the shop"), "{audit}");
+    assert!(
+        audit.contains("user:ada") && audit.contains("stolen from the shop"),
+        "{audit}"
+    );
     browser.screenshot("audit").await;
 
     // The same session's cookie without the CSRF token is refused, and changes nothing.
@@ -106,7 +136,13 @@ async fn an_admin_finds_a_phone_revokes_it_and_sees_the_audit_entry() {
     )
     .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
-    let phone = app.ctl.state.store.device(&other.parse().unwrap()).await.unwrap();
+    let phone = app
+        .ctl
+        .state
+        .store
+        .device(&other.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(phone.status.as_str(), "active");
 
     // Profiles: list, one profile with its versions, a diff.
@@ -118,8 +154,14 @@ async fn an_admin_finds_a_phone_revokes_it_and_sees_the_audit_entry() {
     assert!(browser.body_text().await.contains("→"));
 
     // The online phone shows as online in the fleet.
-    browser.goto(&format!("{base}/fleet?connection=online")).await;
-    assert!(browser.body_text().await.contains("Pixel 8"), "{}", browser.body_text().await);
+    browser
+        .goto(&format!("{base}/fleet?connection=online"))
+        .await;
+    assert!(
+        browser.body_text().await.contains("Pixel 8"),
+        "{}",
+        browser.body_text().await
+    );
     browser.goto(&format!("{base}/phones/{id}")).await;
 
     // Logging in again rotates the session id; logging out ends the session.
@@ -127,7 +169,9 @@ async fn an_admin_finds_a_phone_revokes_it_and_sees_the_audit_entry() {
     let second_session = browser.cookie("corral-session").await.unwrap();
     assert_ne!(first_session, second_session);
     browser.click("#logout").await;
-    assert!(browser.url().await.ends_with("/login"));
+    browser
+        .wait_for_url("the login page after logout", |u| u.ends_with("/login"))
+        .await;
     browser.goto(&format!("{base}/fleet")).await;
     assert!(browser.url().await.ends_with("/login"), "logged out");
     let replay = common::http::exchange(
@@ -148,6 +192,9 @@ async fn an_auditor_sees_no_action_buttons_and_is_refused_the_revoke_page() {
     let browser = Browser::start().await;
     log_in(&browser, &base, Role::Auditor).await;
     browser.click("a.phone").await;
+    browser
+        .wait_for_url("the phone page", |u| u.contains("/phones/"))
+        .await;
     assert!(browser.find_all("#revoke").await.is_empty());
     assert!(browser.find_all("#resync").await.is_empty());
     let phone = browser.url().await;

@@ -25,7 +25,9 @@ pub async fn list(
     let mut filter = EventFilter::default();
     let mut before = None;
     let bad = |name: &str, value: &str| {
-        ConsoleError::BadRequest(format!("query parameter `{name}`: `{value}` is not accepted"))
+        ConsoleError::BadRequest(format!(
+            "query parameter `{name}`: `{value}` is not accepted"
+        ))
     };
     for (k, v) in form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()) {
         let v = v.trim();

@@ -13,7 +13,7 @@ use super::error::ConsoleError;
 use super::render;
 use super::session::Viewer;
 use crate::domain::{DeviceStatus, ProfileName, Timestamp};
-use crate::store::{Presence, FleetQuery, FleetRow, FleetSort};
+use crate::store::{FleetQuery, FleetRow, FleetSort, Presence};
 
 /// `GET /`: the fleet is the start page.
 pub async fn home(_: Viewer) -> Response {
@@ -27,7 +27,16 @@ pub struct FleetParams {
     pub page: u32,
 }
 
-const PARAMS: &[&str] = &["q", "status", "connection", "drift", "profile", "sort", "dir", "page"];
+const PARAMS: &[&str] = &[
+    "q",
+    "status",
+    "connection",
+    "drift",
+    "profile",
+    "sort",
+    "dir",
+    "page",
+];
 
 /// Parses `?q=&status=&connection=&drift=&profile=&sort=&dir=&page=`. Empty values mean
 /// "any"; anything else unknown is a 400 naming the parameter.
@@ -38,7 +47,9 @@ pub fn parse_params(raw: Option<&str>, page_size: u32) -> Result<FleetParams, Co
     };
     let mut page = 1u32;
     let bad = |name: &str, value: &str| {
-        ConsoleError::BadRequest(format!("query parameter `{name}`: `{value}` is not accepted"))
+        ConsoleError::BadRequest(format!(
+            "query parameter `{name}`: `{value}` is not accepted"
+        ))
     };
     for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         let value = value.trim();
@@ -64,8 +75,7 @@ pub fn parse_params(raw: Option<&str>, page_size: u32) -> Result<FleetParams, Co
             }
             "drift" => query.drifting = value == "yes",
             "profile" => {
-                query.profile =
-                    Some(ProfileName::parse(value).map_err(|_| bad("profile", value))?)
+                query.profile = Some(ProfileName::parse(value).map_err(|_| bad("profile", value))?)
             }
             "sort" => {
                 query.sort = match value {
@@ -206,7 +216,11 @@ pub async fn list(
     let page_size = console.options.page_size;
     let params = parse_params(raw.as_deref(), page_size)?;
     let online_since = Timestamp::now().minus(console.options.online_window);
-    let page = console.app.store.fleet_page(&params.query, online_since).await?;
+    let page = console
+        .app
+        .store
+        .fleet_page(&params.query, online_since)
+        .await?;
     let profiles = console.app.store.profiles().await?;
     let pages = u32::try_from(page.total.div_ceil(u64::from(page_size)))
         .unwrap_or(u32::MAX)
@@ -228,7 +242,11 @@ pub async fn list(
     let mut context = tera::Context::new();
     context.insert(
         "rows",
-        &page.rows.iter().map(|r| row_view(&console, r)).collect::<Vec<_>>(),
+        &page
+            .rows
+            .iter()
+            .map(|r| row_view(&console, r))
+            .collect::<Vec<_>>(),
     );
     context.insert("total", &page.total);
     context.insert("page", &params.page);
@@ -257,7 +275,10 @@ pub async fn list(
     context.insert("profile", &q.profile.as_ref().map(ProfileName::as_str));
     context.insert(
         "profiles",
-        &profiles.iter().map(|p| p.name.to_string()).collect::<Vec<_>>(),
+        &profiles
+            .iter()
+            .map(|p| p.name.to_string())
+            .collect::<Vec<_>>(),
     );
     Ok(render::page(&viewer.0, "fleet", "fleet.html", context))
 }
@@ -281,19 +302,34 @@ mod tests {
     fn parses_the_fleet_query_string() {
         check(
             "",
-            expect![[r#"FleetQuery { search: None, status: None, connection: None, drifting: false, profile: None, sort: Name, descending: false, offset: 0, limit: 50 } page 1"#]],
+            expect![[
+                r#"FleetQuery { search: None, status: None, connection: None, drifting: false, profile: None, sort: Name, descending: false, offset: 0, limit: 50 } page 1"#
+            ]],
         );
         check(
             "q=Till+1&status=active&connection=offline&drift=yes&profile=base&sort=last_seen&dir=desc&page=3",
-            expect![[r#"FleetQuery { search: Some("Till 1"), status: Some(Active), connection: Some(Offline), drifting: true, profile: Some(ProfileName("base")), sort: LastSeen, descending: true, offset: 100, limit: 50 } page 3"#]],
+            expect![[
+                r#"FleetQuery { search: Some("Till 1"), status: Some(Active), connection: Some(Offline), drifting: true, profile: Some(ProfileName("base")), sort: LastSeen, descending: true, offset: 100, limit: 50 } page 3"#
+            ]],
         );
         check(
             "status=&connection=&profile=",
-            expect![[r#"FleetQuery { search: None, status: None, connection: None, drifting: false, profile: None, sort: Name, descending: false, offset: 0, limit: 50 } page 1"#]],
+            expect![[
+                r#"FleetQuery { search: None, status: None, connection: None, drifting: false, profile: None, sort: Name, descending: false, offset: 0, limit: 50 } page 1"#
+            ]],
         );
-        check("sort=serial", expect!["error: query parameter `sort`: `serial` is not accepted"]);
-        check("page=0", expect!["error: query parameter `page`: `0` is not accepted"]);
-        check("status=lost", expect!["error: query parameter `status`: `lost` is not accepted"]);
+        check(
+            "sort=serial",
+            expect!["error: query parameter `sort`: `serial` is not accepted"],
+        );
+        check(
+            "page=0",
+            expect!["error: query parameter `page`: `0` is not accepted"],
+        );
+        check(
+            "status=lost",
+            expect!["error: query parameter `status`: `lost` is not accepted"],
+        );
         check("order=1", expect!["error: unknown query parameter `order`"]);
     }
 }

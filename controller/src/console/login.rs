@@ -15,13 +15,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::ConsoleState;
 use super::error::ConsoleError;
 use super::render;
 use super::session::{
     LOGIN_COOKIE, MaybeSession, SESSION_COOKIE, Viewer, client_address, cookie, cookie_name,
     set_cookie,
 };
-use super::ConsoleState;
 use crate::domain::{NewEvent, Password, PasswordHash, SessionToken, Timestamp, UserName};
 
 /// A hash to verify against when there is no user, so a wrong name costs the same time as
@@ -37,7 +37,12 @@ fn login_token() -> String {
     SessionToken::generate().reveal()
 }
 
-fn login_page(console: &ConsoleState, status: StatusCode, error: Option<&str>, name: &str) -> Response {
+fn login_page(
+    console: &ConsoleState,
+    status: StatusCode,
+    error: Option<&str>,
+    name: &str,
+) -> Response {
     let token = login_token();
     let mut context = tera::Context::new();
     context.insert("csrf", &token);
@@ -77,7 +82,9 @@ pub async fn submit(
     let name_text = form.name.trim().to_owned();
     if let Err(locked) = console.throttle.check(&name_text, address, Instant::now()) {
         tracing::warn!(user = %name_text, ?address, "Console login refused: throttled.");
-        return Err(ConsoleError::Throttled(locked.retry_after.as_secs().div_ceil(60)));
+        return Err(ConsoleError::Throttled(
+            locked.retry_after.as_secs().div_ceil(60),
+        ));
     }
     let store = &console.app.store;
     let found = match UserName::parse(&name_text) {
@@ -104,7 +111,12 @@ pub async fn submit(
         _ => {
             console.throttle.failed(&name_text, address, Instant::now());
             tracing::warn!(user = %name_text, ?address, "Console login failed.");
-            return Ok(login_page(&console, StatusCode::UNAUTHORIZED, Some(WRONG), &name_text));
+            return Ok(login_page(
+                &console,
+                StatusCode::UNAUTHORIZED,
+                Some(WRONG),
+                &name_text,
+            ));
         }
     };
     console.throttle.succeeded(&name_text);
@@ -119,7 +131,12 @@ pub async fn submit(
     let now = Timestamp::now();
     let token = SessionToken::generate();
     store
-        .create_session(&user, &token, now.plus(console.options.absolute_timeout), now)
+        .create_session(
+            &user,
+            &token,
+            now.plus(console.options.absolute_timeout),
+            now,
+        )
         .await?;
     store
         .append_event(
@@ -136,8 +153,14 @@ pub async fn submit(
     let mut response = Redirect::to("/fleet").into_response();
     let tls = console.options.tls;
     let headers = response.headers_mut();
-    headers.append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &token.reveal(), None, tls));
-    headers.append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", Some(0), tls));
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &token.reveal(), None, tls),
+    );
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_COOKIE, "", Some(0), tls),
+    );
     Ok(response)
 }
 

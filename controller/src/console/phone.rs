@@ -131,7 +131,10 @@ pub async fn show(
     context.insert("events", &events);
     context.insert("observed_state", &pretty(device.observed_state.as_ref()));
     context.insert("observed_at", &device.observed_at.map(|t| t.to_string()));
-    context.insert("drift", &pretty(device.drift.as_ref()).filter(|_| is_drift(device.drift.as_ref())));
+    context.insert(
+        "drift",
+        &pretty(device.drift.as_ref()).filter(|_| is_drift(device.drift.as_ref())),
+    );
     context.insert("done", &done);
     context.insert("can_operate", &Operator::ACCESS.allows(viewer.0.user.role));
     context.insert("can_revoke", &Admin::ACCESS.allows(viewer.0.user.role));
@@ -151,8 +154,14 @@ fn phone_context(console: &ConsoleState, row: &FleetRow) -> tera::Context {
     context.insert("enrolled_at", &row.enrolled_at.to_string());
     context.insert("last_seen", &row.last_seen_at.map(|t| t.to_string()));
     context.insert("profile", &row.profile.as_ref().map(ToString::to_string));
-    context.insert("desired_version", &row.desired_version.as_ref().map(ToString::to_string));
-    context.insert("applied_version", &row.applied_version.as_ref().map(ToString::to_string));
+    context.insert(
+        "desired_version",
+        &row.desired_version.as_ref().map(ToString::to_string),
+    );
+    context.insert(
+        "applied_version",
+        &row.applied_version.as_ref().map(ToString::to_string),
+    );
     context.insert(
         "in_sync",
         &(row.desired_version.is_some() && row.desired_version == row.applied_version),
@@ -204,7 +213,12 @@ pub async fn resync(
     console
         .app
         .gateway
-        .queue_command_as(&row.id, CommandKind::ReSync, &operator.actor(), Timestamp::now())
+        .queue_command_as(
+            &row.id,
+            CommandKind::ReSync,
+            &operator.actor(),
+            Timestamp::now(),
+        )
         .await?;
     Ok(Redirect::to(&format!("/phones/{}?done=resync", row.id)).into_response())
 }

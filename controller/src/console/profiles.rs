@@ -37,7 +37,10 @@ struct VersionView {
 }
 
 /// `GET /profiles`.
-pub async fn list(viewer: Viewer, State(console): State<ConsoleState>) -> Result<Response, ConsoleError> {
+pub async fn list(
+    viewer: Viewer,
+    State(console): State<ConsoleState>,
+) -> Result<Response, ConsoleError> {
     let profiles: Vec<serde_json::Value> = console
         .app
         .store
@@ -54,7 +57,12 @@ pub async fn list(viewer: Viewer, State(console): State<ConsoleState>) -> Result
         .collect();
     let mut context = tera::Context::new();
     context.insert("profiles", &profiles);
-    Ok(render::page(&viewer.0, "profiles", "profiles.html", context))
+    Ok(render::page(
+        &viewer.0,
+        "profiles",
+        "profiles.html",
+        context,
+    ))
 }
 
 /// `GET /profiles/{name}`: the current version's TOML and every version, newest first.

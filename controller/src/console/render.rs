@@ -14,17 +14,50 @@ use super::session::Session;
 
 /// Every template, by name: (name, source).
 const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../../web/templates/base.html")),
-    ("login.html", include_str!("../../../web/templates/login.html")),
-    ("error.html", include_str!("../../../web/templates/error.html")),
-    ("fleet.html", include_str!("../../../web/templates/fleet.html")),
-    ("phone.html", include_str!("../../../web/templates/phone.html")),
-    ("confirm.html", include_str!("../../../web/templates/confirm.html")),
-    ("profiles.html", include_str!("../../../web/templates/profiles.html")),
-    ("profile.html", include_str!("../../../web/templates/profile.html")),
-    ("version.html", include_str!("../../../web/templates/version.html")),
-    ("diff.html", include_str!("../../../web/templates/diff.html")),
-    ("audit.html", include_str!("../../../web/templates/audit.html")),
+    (
+        "base.html",
+        include_str!("../../../web/templates/base.html"),
+    ),
+    (
+        "login.html",
+        include_str!("../../../web/templates/login.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../../web/templates/error.html"),
+    ),
+    (
+        "fleet.html",
+        include_str!("../../../web/templates/fleet.html"),
+    ),
+    (
+        "phone.html",
+        include_str!("../../../web/templates/phone.html"),
+    ),
+    (
+        "confirm.html",
+        include_str!("../../../web/templates/confirm.html"),
+    ),
+    (
+        "profiles.html",
+        include_str!("../../../web/templates/profiles.html"),
+    ),
+    (
+        "profile.html",
+        include_str!("../../../web/templates/profile.html"),
+    ),
+    (
+        "version.html",
+        include_str!("../../../web/templates/version.html"),
+    ),
+    (
+        "diff.html",
+        include_str!("../../../web/templates/diff.html"),
+    ),
+    (
+        "audit.html",
+        include_str!("../../../web/templates/audit.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].
@@ -76,8 +109,14 @@ pub fn page(session: &Session, nav: &str, template: &str, mut context: tera::Con
 pub async fn stylesheet() -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
         ],
         STYLESHEET,
     )

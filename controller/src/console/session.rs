@@ -137,7 +137,12 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
     let mut stale_cookie = false;
     if let Some(token) = presented {
         let idle = i64::try_from(console.options.idle_timeout.as_millis()).unwrap_or(i64::MAX);
-        match console.app.store.session_user(&token, idle, Timestamp::now()).await {
+        match console
+            .app
+            .store
+            .session_user(&token, idle, Timestamp::now())
+            .await
+        {
             Ok(user) => {
                 parts.extensions.insert(Session { user, token });
             }
@@ -159,9 +164,10 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
     };
     let mut response = next.run(request).await;
     if stale_cookie && !response.headers().contains_key(header::SET_COOKIE) {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0), tls));
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, "", Some(0), tls),
+        );
     }
     response
 }
@@ -171,8 +177,14 @@ fn check_forgery(parts: &Parts, body: &[u8], tls: bool) -> Result<(), ConsoleErr
     let refused = |why: &str| ConsoleError::Forgery(why.to_owned());
     // Defence in depth: a browser names the page a form came from; it must be ours.
     if let (Some(origin), Some(host)) = (
-        parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+        parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok()),
     ) && origin != format!("{}://{host}", if tls { "https" } else { "http" })
     {
         return Err(refused("the form was sent from another site"));

@@ -118,7 +118,10 @@ impl Throttle {
             let window = self.policy.window;
             table.retain(|_, f| f.since + window > now);
             while table.len() >= self.policy.capacity {
-                let oldest = table.iter().min_by_key(|(_, f)| f.since).map(|(k, _)| k.clone());
+                let oldest = table
+                    .iter()
+                    .min_by_key(|(_, f)| f.since)
+                    .map(|(k, _)| k.clone());
                 match oldest {
                     Some(k) => table.remove(&k),
                     None => break,

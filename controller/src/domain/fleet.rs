@@ -87,7 +87,8 @@ impl ProfileVersion {
             format!("{}@{}", self.profile, self.version),
             self.canonical_toml.clone(),
         );
-        corral_profiles::resolve_one(&[file], self.profile.as_str(), None).map_err(|e| e.to_string())
+        corral_profiles::resolve_one(&[file], self.profile.as_str(), None)
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -187,7 +187,11 @@ impl Store {
             binds.push(bind);
             format!("${}", binds.len())
         };
-        if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        if let Some(search) = query
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
         {
             let p = next(Bind::Text(like_pattern(search)), &mut binds);
             conditions.push(format!(
@@ -212,9 +216,8 @@ impl Store {
             None => {}
         }
         if query.drifting {
-            conditions.push(
-                "(d.drift IS NOT NULL AND d.drift NOT IN ('null', '[]', '{}'))".to_owned(),
-            );
+            conditions
+                .push("(d.drift IS NOT NULL AND d.drift NOT IN ('null', '[]', '{}'))".to_owned());
         }
         if let Some(profile) = &query.profile {
             let p = next(Bind::Text(profile.as_str().to_owned()), &mut binds);
@@ -261,11 +264,13 @@ impl Store {
 
     /// One phone as the fleet page shows it.
     pub async fn fleet_row(&self, id: &DeviceId) -> Result<FleetRow> {
-        let found = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT}{FROM} WHERE d.id = $1")))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("device {id}")))?;
+        let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT}{FROM} WHERE d.id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("device {id}")))?;
         row(&found)
     }
 

@@ -36,7 +36,7 @@ use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Trans
 
 pub use agents::{ClaimedPush, PushContent};
 pub use events::EventFilter;
-pub use fleet_page::{Presence, FleetPage, FleetQuery, FleetRow, FleetSort, is_drift};
+pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
 pub use outbox::{AckOutcome, Lease};
 pub use profiles::{ProfileSummary, Publication};
 pub use sources::{ProfileSource, ProfileUpload};

@@ -63,8 +63,8 @@ pub async fn spawn_console_with(options: ConsoleOptions) -> Console {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router_with(ctl.state.clone(), options)
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app =
+        router_with(ctl.state.clone(), options).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -128,7 +128,11 @@ impl Visitor {
     fn head(&self, method: &str, path: &str) -> String {
         let mut head = format!("{method} {path} HTTP/1.1");
         if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
             head.push_str(&format!("\r\nCookie: {}", jar.join("; ")));
         }
         head

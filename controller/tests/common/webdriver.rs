@@ -45,7 +45,11 @@ async fn call(driver: SocketAddr, method: &str, path: &str, body: Option<&Value>
     let mut reader = BufReader::new(stream);
     let mut status_line = String::new();
     reader.read_line(&mut status_line).await.unwrap();
-    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let mut length = 0usize;
     loop {
         let mut line = String::new();
@@ -63,7 +67,10 @@ async fn call(driver: SocketAddr, method: &str, path: &str, body: Option<&Value>
     let mut bytes = vec![0u8; length];
     reader.read_exact(&mut bytes).await.unwrap();
     let value: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-        panic!("{method} {path}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
+        panic!(
+            "{method} {path}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
     });
     assert!(status < 300, "WebDriver {method} {path}: {status} {value}");
     value["value"].clone()
@@ -82,7 +89,9 @@ impl Browser {
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER} ({e}); ./test.sh installs chromium-driver"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {CHROMEDRIVER} ({e}); ./test.sh installs chromium-driver")
+            });
         let driver = SocketAddr::from(([127, 0, 0, 1], port));
         let mut ready = false;
         for _ in 0..100 {
@@ -119,7 +128,13 @@ impl Browser {
     }
 
     async fn cmd(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
-        call(self.driver, method, &format!("/session/{}{path}", self.session), body).await
+        call(
+            self.driver,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body,
+        )
+        .await
     }
 
     pub async fn goto(&self, url: &str) {
@@ -127,23 +142,71 @@ impl Browser {
     }
 
     pub async fn url(&self) -> String {
-        self.cmd("GET", "/url", None).await.as_str().unwrap().to_owned()
+        self.cmd("GET", "/url", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn title(&self) -> String {
-        self.cmd("GET", "/title", None).await.as_str().unwrap().to_owned()
+        self.cmd("GET", "/title", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
+    /// The first element matching `css`, waiting up to 10 s for it to appear (a
+    /// click that submits a form may return before the next page is there).
     pub async fn find(&self, css: &str) -> Element {
-        let found = self
-            .cmd("POST", "/element", Some(&json!({ "using": "css selector", "value": css })))
-            .await;
-        Element(found[ELEMENT].as_str().unwrap_or_else(|| panic!("{css}: {found}")).to_owned())
+        for _ in 0..100 {
+            if let Some(e) = self.find_all(css).await.into_iter().next() {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no `{css}` on {}: {}",
+            self.url().await,
+            self.body_text_now().await
+        )
+    }
+
+    /// Waits up to 10 s for the current URL to satisfy `done`.
+    pub async fn wait_for_url(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        for _ in 0..100 {
+            let url = self.url().await;
+            if done(&url) {
+                return url;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("waited for {what}; still on {}", self.url().await)
+    }
+
+    async fn body_text_now(&self) -> String {
+        match self.find_all("body").await.into_iter().next() {
+            Some(e) => self.element_text(&e).await,
+            None => String::new(),
+        }
+    }
+
+    async fn element_text(&self, e: &Element) -> String {
+        self.cmd("GET", &format!("/element/{}/text", e.0), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub async fn find_all(&self, css: &str) -> Vec<Element> {
         let found = self
-            .cmd("POST", "/elements", Some(&json!({ "using": "css selector", "value": css })))
+            .cmd(
+                "POST",
+                "/elements",
+                Some(&json!({ "using": "css selector", "value": css })),
+            )
             .await;
         found
             .as_array()
@@ -155,9 +218,14 @@ impl Browser {
 
     pub async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
-        self.cmd("POST", &format!("/element/{}/clear", e.0), Some(&json!({}))).await;
-        self.cmd("POST", &format!("/element/{}/value", e.0), Some(&json!({ "text": text })))
+        self.cmd("POST", &format!("/element/{}/clear", e.0), Some(&json!({})))
             .await;
+        self.cmd(
+            "POST",
+            &format!("/element/{}/value", e.0),
+            Some(&json!({ "text": text })),
+        )
+        .await;
     }
 
     pub async fn click(&self, css: &str) {
@@ -166,16 +234,13 @@ impl Browser {
     }
 
     pub async fn click_element(&self, e: &Element) {
-        self.cmd("POST", &format!("/element/{}/click", e.0), Some(&json!({}))).await;
+        self.cmd("POST", &format!("/element/{}/click", e.0), Some(&json!({})))
+            .await;
     }
 
     pub async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
-        self.cmd("GET", &format!("/element/{}/text", e.0), None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.element_text(&e).await
     }
 
     /// The page's visible text.
