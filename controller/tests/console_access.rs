@@ -183,27 +183,13 @@ async fn a_state_change_needs_the_sessions_csrf_token() {
     )
     .await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let device = app
-        .ctl
-        .state
-        .store
-        .device(&id.parse().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(device.status, DeviceStatus::Active);
+    assert_eq!(app.device_status(&id).await, DeviceStatus::Active);
 
     let r = admin
         .post(&path, &[("csrf", &mine), ("reason", "lost")])
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let device = app
-        .ctl
-        .state
-        .store
-        .device(&id.parse().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(device.status, DeviceStatus::Revoked);
+    assert_eq!(app.device_status(&id).await, DeviceStatus::Revoked);
     let audit = admin.get("/audit?kind=device.revoked").await;
     assert!(audit.body.contains("user:ada"), "{}", audit.body);
     // A GET never changes anything: the confirmation page of a revoked phone refuses.

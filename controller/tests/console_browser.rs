@@ -14,8 +14,8 @@ use common::console::{Console, PASSWORD, spawn_console, user_of};
 use common::fixtures::certificate;
 use common::webdriver::Browser;
 use corral_controller::domain::{
-    DeviceId, DeviceName, EnrollmentBinding, EnrollmentTokenSecret, NewDevice, ProfileName, Role,
-    Timestamp,
+    DeviceId, DeviceName, DeviceStatus, EnrollmentBinding, EnrollmentTokenSecret, NewDevice,
+    ProfileName, Role, Timestamp,
 };
 
 const BASE: &str = include_str!("../../profiles/examples/base.toml");
@@ -136,14 +136,7 @@ async fn an_admin_finds_a_phone_revokes_it_and_sees_the_audit_entry() {
     )
     .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
-    let phone = app
-        .ctl
-        .state
-        .store
-        .device(&other.parse().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(phone.status.as_str(), "active");
+    assert_eq!(app.device_status(&other).await, DeviceStatus::Active);
 
     // Profiles: list, one profile with its versions, a diff.
     browser.goto(&format!("{base}/profiles")).await;

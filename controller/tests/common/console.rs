@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use corral_controller::console::ConsoleOptions;
-use corral_controller::domain::{Password, PasswordHash, Role, Timestamp, UserName};
+use corral_controller::domain::{DeviceStatus, Password, PasswordHash, Role, Timestamp, UserName};
 use corral_controller::serve::router_with;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -28,6 +28,14 @@ impl Drop for Console {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+impl Console {
+    /// The stored status of the phone with this id.
+    pub async fn device_status(&self, id: &str) -> DeviceStatus {
+        let id = id.parse().unwrap();
+        self.ctl.state.store.device(&id).await.unwrap().status
     }
 }
 
