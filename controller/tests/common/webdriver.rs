@@ -87,7 +87,8 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .kill_on_drop(true)
+            // Its own process group, so the Chromium it starts goes with it on drop.
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("cannot start {CHROMEDRIVER} ({e}); ./test.sh installs chromium-driver")
@@ -270,10 +271,21 @@ impl Browser {
         path
     }
 
-    /// Ends the session and stops the driver.
-    pub async fn quit(mut self) {
+    /// Ends the session (Chromium exits) and stops the driver.
+    pub async fn quit(self) {
         let _ = self.cmd("DELETE", "", None).await;
-        let _ = self.child.kill().await;
+    }
+}
+
+impl Drop for Browser {
+    /// Stops chromedriver and every Chromium process it started, also when a test panics
+    /// before [`Browser::quit`]: they share the driver's process group.
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
     }
 }
 
