@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests drive for real. Checked first, so a machine that has them
+# Debian packages the tests drive for real (chromium + chromium-driver: the console's browser
+# tests). Checked first, so a machine that has them
 # installs nothing and needs no network.
-packages=(adb postgresql)
+packages=(adb postgresql chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,7 @@ pub mod adb;
 pub mod api;
 pub mod ca;
 pub mod config;
+pub mod console;
 pub mod domain;
 pub mod enrollment;
 pub mod gateway;

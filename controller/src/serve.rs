@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 
 use crate::ca::{Ca, CaError};
 use crate::config::Config;
+use crate::console::ConsoleOptions;
 use crate::domain::{Password, PasswordHash, Timestamp, UserName};
 use crate::gateway::{AgentListeners, Gateway, GatewayOptions, serve_agent_listeners};
 use crate::store::{Store, StoreError, StoreOptions};
@@ -130,13 +131,20 @@ async fn bootstrap_admin(store: &Store) -> Result<Option<FirstAdmin>, ServeError
         .map(|_| FirstAdmin { name, password }))
 }
 
-/// The console/API router: `/healthz` and the REST API under `/api/v1`. Other front
-/// ends merge their routes into this one.
+/// The console/API router: `/healthz`, the REST API under `/api/v1` and the web console
+/// everywhere else, with the console's default options.
 pub fn router(state: AppState) -> Router {
+    router_with(state, ConsoleOptions::default())
+}
+
+/// [`router`] with chosen console options (tests shorten timeouts).
+pub fn router_with(state: AppState, console: ConsoleOptions) -> Router {
+    let console = crate::console::router(state.clone(), console);
     Router::new()
         .route("/healthz", get(healthz))
         .nest(crate::api::routes::PREFIX, crate::api::router())
         .with_state(state)
+        .merge(console)
 }
 
 /// 200 when the database answers, 503 otherwise; never shows the error itself.
@@ -157,9 +165,13 @@ pub async fn serve_console(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The client address feeds the console's per-address login throttling.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Runs the controller until `shutdown` resolves: opens everything, prints the first

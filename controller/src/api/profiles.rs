@@ -9,7 +9,7 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use corral_profiles::{Diagnostic, SourceFile};
+use corral_profiles::Diagnostic;
 use serde_json::{Value, json};
 
 use super::auth::{FleetAdmin, Reader};
@@ -277,11 +277,7 @@ pub async fn version(
 
 /// A stored version resolved again (its canonical TOML is itself a valid profile).
 fn resolved(v: &ProfileVersion) -> Result<corral_profiles::ResolvedProfile, ApiError> {
-    let file = SourceFile::new(
-        format!("{}@{}", v.profile, v.version),
-        v.canonical_toml.clone(),
-    );
-    corral_profiles::resolve_one(&[file], v.profile.as_str(), None).map_err(|e| {
+    v.resolve().map_err(|e| {
         ApiError::internal(format!(
             "stored version {} of profile {} does not resolve: {e}",
             v.version, v.profile

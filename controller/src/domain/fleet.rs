@@ -79,6 +79,19 @@ pub struct ProfileVersion {
     pub created_at: Timestamp,
 }
 
+impl ProfileVersion {
+    /// The version resolved again: its canonical TOML is itself a complete profile. `Err`
+    /// (the resolver's message) means the stored text no longer resolves.
+    pub fn resolve(&self) -> Result<corral_profiles::ResolvedProfile, String> {
+        let file = corral_profiles::SourceFile::new(
+            format!("{}@{}", self.profile, self.version),
+            self.canonical_toml.clone(),
+        );
+        corral_profiles::resolve_one(&[file], self.profile.as_str(), None)
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// What a profile is assigned to. A device's own assignment wins over its group's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AssignmentTarget {

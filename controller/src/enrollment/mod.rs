@@ -117,6 +117,15 @@ impl Enrollment {
             .await
         {
             Ok(enrolled) => {
+                // For the console's fleet page; the phone is enrolled even if this fails.
+                let info = &request.device_info;
+                if let Err(e) = self
+                    .store
+                    .record_device_info(&enrolled.id, &info.model, &info.android_release)
+                    .await
+                {
+                    tracing::warn!(device = %enrolled.id, error = %e, "Could not record the phone's model and Android release.");
+                }
                 tracing::info!(device = %enrolled.id, name = %enrolled.name, token = %prefix, %peer, serial = %issued.record.serial, "Device enrolled.");
                 EnrollResponse::Enrolled(Enrolled {
                     device_id: enrolled.id.to_string(),

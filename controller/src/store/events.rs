@@ -67,4 +67,44 @@ impl Store {
         .await?;
         rows.iter().map(event_from_row).collect()
     }
+
+    /// Newest first: events with `id < before` (all when `None`), at most `limit`,
+    /// narrowed by the filters that are set (`kind` and `actor` match exactly; `kind` also
+    /// matches a prefix ending in `.`, e.g. `device.`). For the console's audit log.
+    pub async fn events_newest_first(
+        &self,
+        filter: &EventFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Event>> {
+        let kind_prefix = filter
+            .kind
+            .as_deref()
+            .filter(|k| k.ends_with('.'))
+            .map(|k| format!("{}%", super::fleet_page::like_escape(k)));
+        let kind_exact = filter.kind.as_deref().filter(|k| !k.ends_with('.'));
+        let rows = sqlx::query(
+            "SELECT id, at, device_id, actor, kind, detail FROM events \
+             WHERE id < $1 AND ($2 IS NULL OR device_id = $2) AND ($3 IS NULL OR actor = $3) \
+             AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR kind LIKE $5 ESCAPE '\\') \
+             ORDER BY id DESC LIMIT $6",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(filter.device.as_ref().map(DeviceId::as_str))
+        .bind(filter.actor.as_deref())
+        .bind(kind_exact)
+        .bind(kind_prefix)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+}
+
+/// What the audit log is narrowed to; `None` matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub device: Option<DeviceId>,
+    pub actor: Option<String>,
+    pub kind: Option<String>,
 }

@@ -4,7 +4,7 @@
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
 //! users with sessions and API tokens, uploaded profile sources, provisioning runs and
-//! their steps).
+//! their steps, the console's fleet page).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -20,6 +20,7 @@ mod certificates;
 mod devices;
 mod enrollment;
 mod events;
+mod fleet_page;
 mod outbox;
 mod profiles;
 mod provisioning;
@@ -36,6 +37,8 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
 pub use agents::{ClaimedPush, PushContent};
+pub use events::EventFilter;
+pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
 pub use outbox::{AckOutcome, Lease, QueuedPush};
 pub use profiles::{ProfileSummary, Publication};
 pub use reports::{AgentAnswer, AnswerReport};
@@ -154,6 +157,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "provisioning",
         include_str!("../../migrations/sqlite/0004_provisioning.sql"),
     ),
+    (
+        5,
+        "console",
+        include_str!("../../migrations/sqlite/0005_console.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -175,6 +183,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "provisioning",
         include_str!("../../migrations/postgres/0004_provisioning.sql"),
+    ),
+    (
+        5,
+        "console",
+        include_str!("../../migrations/postgres/0005_console.sql"),
     ),
 ];
 

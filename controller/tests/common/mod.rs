@@ -9,10 +9,12 @@
 pub mod agents;
 pub mod api;
 pub mod binary;
+pub mod console;
 pub mod db;
 pub mod fixtures;
 pub mod http;
 pub mod schema;
+pub mod webdriver;
 
 /// Declares each listed `async fn name(store: TestStore)` as two tests, `sqlite::name` and
 /// `postgres::name`, so every storage behaviour is checked on both engines.

@@ -1,0 +1,111 @@
+//! The web console: server-rendered HTML pages for IT admins (fleet, phone detail,
+//! profiles, audit log), usable without JavaScript, with login sessions in cookies.
+//!
+//! Owns: the console's route table ([`routes`]), sessions, CSRF and role checks
+//! ([`session`]), login throttling ([`throttle`]), security headers ([`headers`]),
+//! templates and static files ([`render`]) and one module per page.
+//! Must never: reach the database except through `Store` methods, change anything over
+//! GET or without the session's CSRF token, or run a handler without the capability its
+//! route's role column names (every handler takes one).
+
+mod audit;
+pub mod error;
+mod fleet;
+pub mod headers;
+mod login;
+mod phone;
+mod profiles;
+pub mod render;
+pub mod routes;
+pub mod session;
+pub mod throttle;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::serve::AppState;
+use error::ConsoleError;
+use throttle::{Throttle, ThrottlePolicy};
+
+/// How the console behaves; the defaults suit production.
+#[derive(Debug, Clone)]
+pub struct ConsoleOptions {
+    /// Served over HTTPS: `__Host-` cookies with `Secure`, and HSTS. The controller does
+    /// not serve HTTPS itself yet, so this is `false` unless a TLS-terminating front sets it.
+    pub tls: bool,
+    /// A session unused this long ends (ASVS 7.3.1).
+    pub idle_timeout: Duration,
+    /// A session ends this long after login whatever its use (ASVS 7.3.2).
+    pub absolute_timeout: Duration,
+    /// Login throttling.
+    pub throttle: ThrottlePolicy,
+    /// A phone heard from within this counts as online for the fleet filter. The gateway
+    /// closes a session that is silent for its idle timeout (3 minutes) and writes "last
+    /// seen" every few seconds, so every connected phone was seen within it.
+    pub online_window: Duration,
+    /// Phones per fleet page.
+    pub page_size: u32,
+}
+
+impl Default for ConsoleOptions {
+    fn default() -> Self {
+        ConsoleOptions {
+            tls: false,
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(12 * 3600),
+            throttle: ThrottlePolicy::default(),
+            online_window: Duration::from_secs(200),
+            page_size: 50,
+        }
+    }
+}
+
+/// What console handlers share: the controller's state, the options and the throttle.
+#[derive(Debug, Clone)]
+pub struct ConsoleState {
+    pub app: AppState,
+    pub options: Arc<ConsoleOptions>,
+    pub throttle: Arc<Throttle>,
+}
+
+/// The console's routes with their guard and headers, ready to merge at `/`.
+pub fn router(app: AppState, options: ConsoleOptions) -> Router {
+    let state = ConsoleState {
+        app,
+        throttle: Arc::new(Throttle::new(options.throttle)),
+        options: Arc::new(options),
+    };
+    let mut console = Router::new();
+    for route in routes::ROUTES {
+        console = console.route(route.path, (route.handler)());
+    }
+    console
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.options.tls,
+            headers::security_headers,
+        ))
+        .with_state(state)
+}
+
+async fn method_not_allowed(method: Method) -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        ConsoleError::BadRequest(format!("{method} is not allowed here")).to_string(),
+    )
+        .into_response()
+}
+
+/// Any path no route serves, outside `/api/v1`.
+async fn not_found() -> ConsoleError {
+    ConsoleError::NotFound("no such page".into())
+}

@@ -1,0 +1,75 @@
+//! The console's route table: every page and form once, with the access it needs. The
+//! router is built from it, and `controller/tests/console_access.rs` requests every row as
+//! every role (and without a session) against a matrix written out in the test, so a route
+//! added here without a matching row there fails.
+//!
+//! Must never: hold logic; handlers live in the page modules.
+
+use axum::routing::{MethodRouter, get, post};
+
+use super::{ConsoleState, audit, fleet, login, phone, profiles, render};
+use crate::api::auth::Access;
+
+/// The HTTP methods the console uses: GET shows, POST changes (never the other way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    /// Upper case, as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+        }
+    }
+}
+
+/// One console route.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub verb: Verb,
+    /// With `{name}` placeholders (axum's syntax).
+    pub path: &'static str,
+    /// [`Access::Public`]: no session needed; otherwise the roles of the capability the
+    /// handler takes.
+    pub access: Access,
+    pub summary: &'static str,
+    pub handler: fn() -> MethodRouter<ConsoleState>,
+}
+
+macro_rules! route {
+    ($verb:ident $path:literal, $access:ident, $summary:literal, $handler:path) => {
+        Route {
+            verb: Verb::$verb,
+            path: $path,
+            access: Access::$access,
+            summary: $summary,
+            handler: || (route!(@method $verb))($handler),
+        }
+    };
+    (@method Get) => { get };
+    (@method Post) => { post };
+}
+
+/// Every console route.
+pub static ROUTES: &[Route] = &[
+    route!(Get "/", Read, "Start page: the fleet", fleet::home),
+    route!(Get "/login", Public, "The login form", login::form),
+    route!(Post "/login", Public, "Log in", login::submit),
+    route!(Post "/logout", Read, "Log out", login::logout),
+    route!(Get "/fleet", Read, "The fleet: search, filter, sort, pages", fleet::list),
+    route!(Get "/phones/{id}", Read, "One phone", phone::show),
+    route!(Get "/phones/{id}/resync", Operate, "Confirm a re-sync", phone::confirm_resync),
+    route!(Post "/phones/{id}/resync", Operate, "Re-sync a phone", phone::resync),
+    route!(Get "/phones/{id}/revoke", Administer, "Confirm a revocation", phone::confirm_revoke),
+    route!(Post "/phones/{id}/revoke", Administer, "Revoke a phone", phone::revoke),
+    route!(Get "/profiles", Read, "Profiles", profiles::list),
+    route!(Get "/profiles/{name}", Read, "One profile and its versions", profiles::show),
+    route!(Get "/profiles/{name}/versions/{version}", Read, "One version's canonical TOML", profiles::version),
+    route!(Get "/profiles/{name}/diff", Read, "The diff between two versions", profiles::diff),
+    route!(Get "/audit", Read, "The audit log, filterable", audit::list),
+    route!(Get "/static/console.css", Public, "The stylesheet", render::stylesheet),
+];
