@@ -8,6 +8,9 @@
 
 use std::sync::Arc;
 
+/// How long a phone rebooting from its own shell stays reachable after answering.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 use tokio::sync::{Semaphore, mpsc};
 
 /// What services ask of their connection.
@@ -172,6 +175,10 @@ impl StreamIo {
         if self.flush().await.is_ok() {
             self.request(Outbound::Close { local: self.local });
         }
+        // A phone takes seconds to go down (`ShutdownThread` broadcasts, stops services,
+        // then asks init to reboot); half a second of it lets the host read the answer and
+        // the close before the connection drops, as it can on a phone.
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
         self.rebooted();
     }
 
