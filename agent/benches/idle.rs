@@ -16,12 +16,10 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use corral_agent::enroll;
 use corral_agent::observe::Observer;
 use corral_agent::reconcile::reconcile;
 use corral_agent::run::{self, Options};
 use corral_agent::state::StateDir;
-use corral_controller::domain::DeviceId;
 use corral_devsim::latency::LatencyModel;
 use corral_devsim::simulator::SimulatorConfig;
 use support::controller::{Controller, eventually};
@@ -104,18 +102,8 @@ async fn idle_cost(idle: u64) {
     let phone = TestPhone::start().await;
     let dir = tempfile::tempdir().unwrap();
     let state = StateDir::new(dir.path().join("corral"));
-    let info = enroll::device_info(&mut phone.shell()).await.unwrap();
-    let config = enroll::enroll(
-        &state,
-        &ctl.enrollment.to_string(),
-        ctl.state.ca.fingerprint(),
-        &token,
-        info,
-    )
-    .await
-    .unwrap();
-    let device = DeviceId::parse(&config.device_id).unwrap();
-    // Apply the profile in-process (where the test tools answer what the simulator lacks).
+    let device = ctl.enroll(&phone, &state, &token).await;
+    // Apply the profile in-process first.
     let (stop, stopped) = watch::channel(false);
     let agent = tokio::spawn(run::run(
         Options::new(state.clone(), phone.maker()),

@@ -170,17 +170,7 @@ async fn the_certificate_is_renewed_with_a_key_made_on_the_phone() {
     let phone = TestPhone::start().await;
     let dir = tempfile::tempdir().unwrap();
     let state = StateDir::new(dir.path().join("corral"));
-    let info = enroll::device_info(&mut phone.shell()).await.unwrap();
-    let config = enroll::enroll(
-        &state,
-        &ctl.enrollment.to_string(),
-        ctl.state.ca.fingerprint(),
-        &token,
-        info,
-    )
-    .await
-    .unwrap();
-    let device = DeviceId::parse(&config.device_id).unwrap();
+    let device = ctl.enroll(&phone, &state, &token).await;
     let first_key = state.read("key.pem").unwrap().unwrap();
     let first_cert = state.read("cert.pem").unwrap().unwrap();
 

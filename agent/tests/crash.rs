@@ -14,12 +14,10 @@ mod support;
 use std::time::Duration;
 
 use corral_agent::backoff::Backoff;
-use corral_agent::enroll;
 use corral_agent::observe::Observer;
 use corral_agent::reconcile::reconcile;
 use corral_agent::run::{self, Options};
 use corral_agent::state::StateDir;
-use corral_controller::domain::DeviceId;
 use corral_devsim::latency::LatencyModel;
 use corral_devsim::simulator::SimulatorConfig;
 use support::controller::{Controller, eventually};
@@ -52,18 +50,7 @@ async fn killed_while_applying_the_result_is_recorded_once() {
     let phone = TestPhone::start_with(slow_phone()).await;
     let dir = tempfile::tempdir().unwrap();
     let state = StateDir::new(dir.path().join("corral"));
-    let mut shell = phone.shell();
-    let info = enroll::device_info(&mut shell).await.unwrap();
-    let config = enroll::enroll(
-        &state,
-        &ctl.enrollment.to_string(),
-        ctl.state.ca.fingerprint(),
-        &token,
-        info,
-    )
-    .await
-    .unwrap();
-    let device = DeviceId::parse(&config.device_id).unwrap();
+    let device = ctl.enroll(&phone, &state, &token).await;
     let mut opts = Options::new(state.clone(), phone.maker());
     opts.backoff = Backoff {
         base: Duration::from_millis(50),

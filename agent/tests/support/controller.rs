@@ -5,9 +5,11 @@
 
 use std::time::Duration;
 
+use corral_agent::enroll;
+use corral_agent::state::StateDir;
 use corral_controller::config::{Config, Overrides};
 use corral_controller::domain::{
-    EnrollmentBinding, EnrollmentTokenSecret, ProfileName, Timestamp, VersionHash,
+    DeviceId, EnrollmentBinding, EnrollmentTokenSecret, ProfileName, Timestamp, VersionHash,
 };
 use corral_controller::gateway::{AgentListeners, serve_agent_listeners};
 use corral_controller::serve::{self, AppState};
@@ -56,6 +58,27 @@ impl Controller {
 
     /// Publishes the butcher-shop profile (canonical text, corral-profiles' version) and
     /// returns an enrollment token bound to it.
+    /// Enrolls `phone` with `token` into `state` (its properties read over its shell), as
+    /// `corral-agent enroll` does.
+    pub async fn enroll(
+        &self,
+        phone: &super::TestPhone,
+        state: &StateDir,
+        token: &str,
+    ) -> DeviceId {
+        let info = enroll::device_info(&mut phone.shell()).await.unwrap();
+        let config = enroll::enroll(
+            state,
+            &self.enrollment.to_string(),
+            self.state.ca.fingerprint(),
+            token,
+            info,
+        )
+        .await
+        .unwrap();
+        DeviceId::parse(&config.device_id).unwrap()
+    }
+
     pub async fn publish_and_token(&self) -> (String, String) {
         let target = butcher_shop();
         let name = ProfileName::parse("butcher-shop").unwrap();
