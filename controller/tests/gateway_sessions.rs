@@ -227,9 +227,11 @@ async fn a_command_is_delivered_and_its_result_recorded_once() {
         );
     }
     let events = ctl.state.store.events(Some(&device), 0, 100).await.unwrap();
+    let done: Vec<_> = events.iter().filter(|e| e.kind == "command.done").collect();
+    assert_eq!(done.len(), 1);
     assert_eq!(
-        events.iter().filter(|e| e.kind == "command.done").count(),
-        1
+        done[0].detail["output"], "--------- beginning of main\n",
+        "the collected logs reach the operator in the event"
     );
     assert!(
         ctl.state

@@ -25,6 +25,7 @@ on_both_engines!(
     other_pushes_share_the_device_sequence,
     answers_in_one_batch_commit_together_and_fail_alone,
     publishing_to_more_devices_than_one_statement_binds,
+    concurrent_publishes_and_assignments_queue_each_version_once,
 );
 
 fn lease(owner: &str, until: corral_controller::domain::Timestamp) -> Lease {
@@ -444,5 +445,77 @@ async fn publishing_to_more_devices_than_one_statement_binds(store: TestStore) {
             (1, Some(&hash), text.as_str())
         );
         assert_eq!(store.deliveries(device).await.unwrap().len(), 1);
+    }
+}
+
+/// Publishes and assignments racing on one profile (separate transactions; on PostgreSQL
+/// truly concurrent): no assignment fails, each device ends with exactly one pending
+/// profile push, for the profile's final version, and no version was queued twice in a
+/// row.
+async fn concurrent_publishes_and_assignments_queue_each_version_once(store: TestStore) {
+    let group = GroupName::parse("tills").unwrap();
+    let (first, first_text) = version("tills v0");
+    store
+        .publish_profile_version(&profile("tills"), &first, &first_text, "test", NOW)
+        .await
+        .unwrap();
+    let mut devices = Vec::new();
+    for _ in 0..20 {
+        devices.push(enrolled(&store, "tills").await);
+    }
+    let publisher = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut last = None;
+            for i in 1..=6 {
+                let (hash, text) = version(&format!("tills v{i}"));
+                store
+                    .publish_profile_version(&profile("tills"), &hash, &text, "test", NOW)
+                    .await
+                    .unwrap();
+                last = Some(hash);
+            }
+            last.unwrap()
+        })
+    };
+    let assigners: Vec<_> = (0..3)
+        .map(|_| {
+            let store = store.clone();
+            let group = group.clone();
+            let devices = devices.clone();
+            tokio::spawn(async move {
+                for device in &devices {
+                    for target in [
+                        AssignmentTarget::Device(device.clone()),
+                        AssignmentTarget::Group(group.clone()),
+                    ] {
+                        store
+                            .assign_profile(&target, &profile("tills"), "test", NOW)
+                            .await
+                            .unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    let last = publisher.await.unwrap();
+    for assigner in assigners {
+        assigner.await.unwrap();
+    }
+    for device in &devices {
+        let pending = store.pending_pushes(device).await.unwrap();
+        assert_eq!(pending.len(), 1, "{device}: {pending:?}");
+        assert_eq!(pending[0].version.as_ref(), Some(&last));
+        let versions: Vec<_> = store
+            .deliveries(device)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.version)
+            .collect();
+        assert!(
+            versions.windows(2).all(|w| w[0] != w[1]),
+            "{device} was queued one version twice in a row: {versions:?}"
+        );
     }
 }

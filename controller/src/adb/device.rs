@@ -19,6 +19,8 @@ pub struct AdbPhone {
     station: Station,
     address: PhoneAddress,
     tcp: Option<ADBTcpDevice>,
+    #[cfg(feature = "usb")]
+    usb: Option<adb_client::usb::ADBUSBDevice>,
 }
 
 impl std::fmt::Debug for AdbPhone {
@@ -37,6 +39,8 @@ impl AdbPhone {
             station,
             address,
             tcp: None,
+            #[cfg(feature = "usb")]
+            usb: None,
         }
     }
 
@@ -64,6 +68,8 @@ impl AdbPhone {
                 }
             }
             PhoneAddress::Tcp(_) => self.tcp_device().map(|_| ()),
+            #[cfg(feature = "usb")]
+            PhoneAddress::Usb { .. } => self.usb_device().map(|_| ()),
         }
     }
 
@@ -93,6 +99,33 @@ impl AdbPhone {
         })
     }
 
+    /// The kept USB connection, opened on first use (feature `usb`).
+    #[cfg(feature = "usb")]
+    fn usb_device(&mut self) -> Result<&mut adb_client::usb::ADBUSBDevice, AdbError> {
+        let PhoneAddress::Usb { bus, address } = self.address else {
+            return Err(AdbError::Broken {
+                phone: self.name(),
+                reason: "not a USB phone".into(),
+            });
+        };
+        if self.usb.is_none() {
+            self.usb = Some(super::usb::open(&self.station, bus, address)?);
+        }
+        self.usb.as_mut().ok_or_else(|| AdbError::Broken {
+            phone: format!("usb:{bus}-{address}"),
+            reason: "no connection".into(),
+        })
+    }
+
+    /// Forgets the kept direct connections (TCP or USB) after an error.
+    fn drop_connections(&mut self) {
+        self.tcp = None;
+        #[cfg(feature = "usb")]
+        {
+            self.usb = None;
+        }
+    }
+
     fn server_device(&self, serial: &str) -> ADBServerDevice {
         ADBServerDevice::new(serial.to_owned(), Some(self.station.server))
     }
@@ -117,13 +150,23 @@ impl AdbPhone {
                         reason: e.to_string(),
                     })
             }
+            #[cfg(feature = "usb")]
+            PhoneAddress::Usb { .. } => {
+                let device = self.usb_device()?;
+                device
+                    .shell_command(&wrapped, Some(&mut raw), None)
+                    .map_err(|e| AdbError::Broken {
+                        phone: name.clone(),
+                        reason: e.to_string(),
+                    })
+            }
         };
         if let Err(e) = result {
-            self.tcp = None;
+            self.drop_connections();
             return Err(e);
         }
         marker::unwrap(&raw).map_err(|_| {
-            self.tcp = None;
+            self.drop_connections();
             AdbError::Broken {
                 phone: name,
                 reason: "the output ended without the exit status (the script was cut short)"
@@ -158,11 +201,24 @@ impl AdbPhone {
                     )
                 })
             }
+            #[cfg(feature = "usb")]
+            PhoneAddress::Usb { .. } => {
+                let device = self.usb_device()?;
+                device.push(&mut reader, &path).map_err(|e| {
+                    (
+                        e.to_string(),
+                        AdbError::Broken {
+                            phone: name.clone(),
+                            reason: e.to_string(),
+                        },
+                    )
+                })
+            }
         };
         match result {
             Ok(()) => Ok(()),
             Err((text, classified)) => {
-                self.tcp = None;
+                self.drop_connections();
                 // The phone answered with a sync FAIL (no space, no such directory).
                 if text.contains("couldn't create file") || text.contains("write failed") {
                     return Err(AdbError::Push {

@@ -7,7 +7,9 @@
 //!   configured): phones on USB, or anything `adb connect` reached; found by [`list`] and
 //!   followed by [`watch`];
 //! - **direct TCP** to adbd (`HOST:PORT`, `adb tcpip`): adb_client's `ADBTcpDevice` with
-//!   the station's RSA key (default `~/.android/adbkey`, the one adb itself uses).
+//!   the station's RSA key (default `~/.android/adbkey`, the one adb itself uses);
+//! - **USB without a server** (cargo feature `usb`): adb_client's `ADBUSBDevice` through
+//!   libusb, by bus and device address ([`usb`]).
 //!
 //! adb_client bugs worked around here (shared/reference/adb-and-android-shell.md §1):
 //! - exit codes are lost (the server's shell v2 exit packet, the direct path's shell v1):
@@ -32,6 +34,8 @@
 mod device;
 mod discovery;
 mod error;
+#[cfg(feature = "usb")]
+pub mod usb;
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -80,6 +84,9 @@ pub enum PhoneAddress {
     Server { serial: String },
     /// Directly to adbd over TCP.
     Tcp(SocketAddr),
+    /// Directly over USB, by bus number and device address (feature `usb`).
+    #[cfg(feature = "usb")]
+    Usb { bus: u8, address: u8 },
 }
 
 impl fmt::Display for PhoneAddress {
@@ -87,6 +94,8 @@ impl fmt::Display for PhoneAddress {
         match self {
             PhoneAddress::Server { serial } => f.write_str(serial),
             PhoneAddress::Tcp(addr) => write!(f, "tcp:{addr}"),
+            #[cfg(feature = "usb")]
+            PhoneAddress::Usb { bus, address } => write!(f, "usb:{bus}-{address}"),
         }
     }
 }
@@ -98,6 +107,8 @@ impl PhoneAddress {
         match self {
             PhoneAddress::Server { serial } => serial.clone(),
             PhoneAddress::Tcp(addr) => addr.to_string(),
+            #[cfg(feature = "usb")]
+            PhoneAddress::Usb { bus, address } => format!("usb:{bus}-{address}"),
         }
     }
 }

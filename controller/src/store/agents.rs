@@ -213,19 +213,26 @@ impl Store {
     ) -> Result<ReportOutcome> {
         let mut tx = self.begin_write().await?;
         let outcome =
-            record_command_in(&mut tx, device, report_seq, command_id, error, now).await?;
+            record_command_in(&mut tx, device, report_seq, command_id, error, None, now).await?;
         tx.commit().await?;
         Ok(outcome)
     }
 }
 
-/// [`Store::record_command_result`] inside a transaction. On an error nothing was written.
+/// The most of a command's output kept in its event (the agent bounds it too; this bound
+/// holds whatever an agent sends).
+pub const MAX_COMMAND_OUTPUT: usize = 64 * 1024;
+
+/// [`Store::record_command_result`] inside a transaction, with what the command printed
+/// for the operator (`collect_logs`), kept in the event's detail, cut at
+/// [`MAX_COMMAND_OUTPUT`] bytes on a character boundary. On an error nothing was written.
 pub(super) async fn record_command_in(
     tx: &mut sqlx::AnyConnection,
     device: &DeviceId,
     report_seq: u64,
     command_id: &str,
     error: Option<&str>,
+    output: Option<&str>,
     now: Timestamp,
 ) -> Result<ReportOutcome> {
     let fresh = sqlx::query(
@@ -248,13 +255,23 @@ pub(super) async fn record_command_in(
         }
         return Ok(ReportOutcome::Duplicate);
     }
-    let (kind, detail) = match error {
+    let (kind, mut detail) = match error {
         None => ("command.done", serde_json::json!({ "command": command_id })),
         Some(e) => (
             "command.failed",
             serde_json::json!({ "command": command_id, "error": e }),
         ),
     };
+    if let (Some(output), serde_json::Value::Object(fields)) = (output, &mut detail) {
+        let mut end = output.len().min(MAX_COMMAND_OUTPUT);
+        while !output.is_char_boundary(end) {
+            end -= 1;
+        }
+        fields.insert("output".into(), output[..end].into());
+        if end < output.len() {
+            fields.insert("output_truncated".into(), true.into());
+        }
+    }
     events::append_in(tx, &device_event(device, "device", kind, detail), now).await?;
     Ok(ReportOutcome::Recorded)
 }

@@ -106,9 +106,13 @@ impl Store {
         if !one(&done) {
             return Err(StoreError::NotFound(format!("device {id}")));
         }
-        let queued = outbox::queue_current_versions(&mut tx, std::slice::from_ref(id), now)
-            .await?
-            .len();
+        let queued = outbox::queue_current_versions(
+            &mut tx,
+            outbox::QueueScope::Devices(std::slice::from_ref(id)),
+            now,
+        )
+        .await?
+        .len();
         let detail = serde_json::json!({ "group": group.map(GroupName::as_str) });
         events::append_in(
             &mut tx,

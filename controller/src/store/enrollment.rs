@@ -151,7 +151,12 @@ impl Store {
             )
             .await?;
         } else {
-            outbox::queue_current_versions(&mut tx, std::slice::from_ref(&device.id), now).await?;
+            outbox::queue_current_versions(
+                &mut tx,
+                outbox::QueueScope::Devices(std::slice::from_ref(&device.id)),
+                now,
+            )
+            .await?;
         }
         let detail = serde_json::json!({
             "token": token.prefix().as_str(),

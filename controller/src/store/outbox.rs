@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 use super::rows::{int, ms, opt_parsed, opt_text, opt_time, parsed, seq, text, time, uint};
 use super::{CHUNK, Result, Store, StoreError, bind_all, placeholders};
 use crate::domain::{
-    Delivery, DeviceId, NewEvent, ProfileName, Push, PushKind, Timestamp, VersionHash,
+    Delivery, DeviceId, GroupName, NewEvent, ProfileName, Push, PushKind, Timestamp, VersionHash,
 };
 
 /// A claim on a device's pending pushes: who holds it and until when.
@@ -119,102 +119,160 @@ async fn enqueue_in(
     Ok(u64::try_from(next).unwrap_or(0))
 }
 
-/// Queues, for each of `devices`, the profile version that currently applies to it (its
-/// own assignment, else its group's), unless that version is already the device's latest
-/// delivery. Older unacknowledged profile pushes are superseded: the agent only needs the
-/// newest. The outbox row references its delivery, which references the version's text;
-/// nothing is copied per device. Five statements per [`CHUNK`] devices, and only two rows
-/// per device cross to the caller (the due targets, the pushes inserted), so publishing
-/// to a whole fleet is one short transaction. Returns the pushes queued.
+/// Which devices a [`queue_current_versions`] looks at.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum QueueScope<'a> {
+    /// These devices (an enrollment, an assignment to one device).
+    Devices(&'a [DeviceId]),
+    /// Every device of a group (an assignment to the group).
+    Group(&'a GroupName),
+    /// Every device the profile applies to (a publish).
+    Profile(&'a ProfileName),
+}
+
+/// The devices whose current profile version (their own assignment's, else their
+/// group's) differs from their latest delivery's, with that version: one row per device
+/// due a profile push. Callers append a scope condition.
+const DUE_DEVICES: &str = "SELECT d.id, p.name, p.current_version FROM devices d \
+     LEFT JOIN assignments da ON da.device_id = d.id \
+     LEFT JOIN assignments ga ON ga.group_name = d.group_name \
+     JOIN profiles p ON p.name = COALESCE(da.profile_name, ga.profile_name) \
+     LEFT JOIN deliveries l ON l.id = (SELECT MAX(id) FROM deliveries WHERE device_id = d.id) \
+     WHERE d.status = 'active' AND (l.version IS NULL OR l.version <> p.current_version)";
+
+/// Makes the rest of the transaction the only one changing assignments or queueing
+/// profile versions. SQLite's write transactions are exclusive already; on PostgreSQL a
+/// transaction-scoped advisory lock does it, so two assignments of one target cannot
+/// both delete-then-insert, and "the deliveries with an id above the highest one before"
+/// is exactly what this transaction inserted. Taking it twice in one transaction is fine.
+pub(super) async fn lock_queueing(conn: &mut AnyConnection) -> Result<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        // An arbitrary constant naming corral's delivery queueing.
+        sqlx::query("SELECT 1 AS locked FROM pg_advisory_xact_lock(4281553015)")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Queues, for each device in `scope`, the profile version that currently applies to it
+/// (its own assignment, else its group's), unless that version is already the device's
+/// latest delivery. Older unacknowledged profile pushes are superseded: the agent only
+/// needs the newest. The outbox row references its delivery, which references the
+/// version's text; nothing is copied per device.
+///
+/// Set-based: the due deliveries are inserted by `INSERT … SELECT` (one statement for a
+/// whole profile or group, one per [`CHUNK`] listed devices), then three statements
+/// supersede, count and queue for "the deliveries this transaction inserted", whatever
+/// their number; only the queued `(device, seq)` pairs cross to the caller. Publishing to
+/// 10,000 devices is six statements. Returns the pushes queued, by device.
 pub(super) async fn queue_current_versions(
     conn: &mut AnyConnection,
-    devices: &[DeviceId],
+    scope: QueueScope<'_>,
     now: Timestamp,
 ) -> Result<Vec<QueuedPush>> {
-    let mut queued = Vec::new();
-    for chunk in devices.chunks(CHUNK) {
-        // The devices whose current version differs from their latest delivery's.
-        let sql = format!(
-            "SELECT d.id, p.name AS profile_name, p.current_version AS version FROM devices d \
-             LEFT JOIN assignments da ON da.device_id = d.id \
-             LEFT JOIN assignments ga ON ga.group_name = d.group_name \
-             JOIN profiles p ON p.name = COALESCE(da.profile_name, ga.profile_name) \
-             LEFT JOIN deliveries l ON l.id = \
-               (SELECT MAX(id) FROM deliveries WHERE device_id = d.id) \
-             WHERE d.status = 'active' AND d.id IN ({}) \
-             AND (l.version IS NULL OR l.version <> p.current_version)",
-            placeholders(1, chunk.len())
-        );
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
+    lock_queueing(conn).await?;
+    let before = sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM deliveries")
+        .fetch_one(&mut *conn)
+        .await?;
+    let before = int(&before, "id")?;
+    let insert = |condition: &str| {
+        AssertSqlSafe(format!(
+            "INSERT INTO deliveries (device_id, profile_name, version, assigned_at) \
+             SELECT due.id, due.name, due.current_version, $1 FROM ({DUE_DEVICES} AND {condition}) due"
+        ))
+    };
+    match scope {
+        QueueScope::Profile(profile) => {
+            sqlx::query(insert("p.name = $2"))
+                .bind(ms(now))
+                .bind(profile.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        QueueScope::Group(group) => {
+            sqlx::query(insert("d.group_name = $2"))
+                .bind(ms(now))
+                .bind(group.as_str())
+                .execute(&mut *conn)
+                .await?;
+        }
+        QueueScope::Devices(devices) => {
+            for chunk in devices.chunks(CHUNK) {
+                let condition = format!("d.id IN ({})", placeholders(2, chunk.len()));
+                bind_all(sqlx::query(insert(&condition)).bind(ms(now)), chunk)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
+    // Everything below works on "the deliveries inserted above": id > before.
+    sqlx::query(
+        "UPDATE outbox SET superseded_at = $1 WHERE kind = 'profile' AND acked_at IS NULL \
+         AND superseded_at IS NULL AND device_id IN (SELECT device_id FROM deliveries WHERE id > $2)",
+    )
+    .bind(ms(now))
+    .bind(before)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE devices SET last_push_seq = last_push_seq + 1 \
+         WHERE id IN (SELECT device_id FROM deliveries WHERE id > $1)",
+    )
+    .bind(before)
+    .execute(&mut *conn)
+    .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO outbox (device_id, seq, kind, delivery_id, created_at) \
+         SELECT d.id, d.last_push_seq, 'profile', l.id, $1 FROM deliveries l \
+         JOIN devices d ON d.id = l.device_id WHERE l.id > $2 \
+         RETURNING device_id, seq, delivery_id",
+    )
+    .bind(ms(now))
+    .bind(before)
+    .fetch_all(&mut *conn)
+    .await?;
+    if inserted.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Which version each new delivery carries. A publish has one (profile, version) for
+    // all; only a mixed scope reads the pair per delivery.
+    let pairs = sqlx::query("SELECT DISTINCT profile_name, version FROM deliveries WHERE id > $1")
+        .bind(before)
+        .fetch_all(&mut *conn)
+        .await?;
+    let uniform = match pairs.as_slice() {
+        [only] => Some((parsed(only, "profile_name")?, parsed(only, "version")?)),
+        _ => None,
+    };
+    let mut of_delivery: HashMap<i64, (ProfileName, VersionHash)> = HashMap::new();
+    if uniform.is_none() {
+        let rows = sqlx::query("SELECT id, profile_name, version FROM deliveries WHERE id > $1")
+            .bind(before)
             .fetch_all(&mut *conn)
             .await?;
-        if rows.is_empty() {
-            continue;
-        }
-        let mut due: HashMap<String, (ProfileName, VersionHash)> = HashMap::new();
         for row in &rows {
-            due.insert(
-                text(row, "id")?,
+            of_delivery.insert(
+                int(row, "id")?,
                 (parsed(row, "profile_name")?, parsed(row, "version")?),
             );
         }
-        let ids: Vec<&str> = due.keys().map(String::as_str).collect();
-        let sql = format!(
-            "UPDATE outbox SET superseded_at = $1 WHERE kind = 'profile' AND acked_at IS NULL \
-             AND superseded_at IS NULL AND device_id IN ({})",
-            placeholders(2, ids.len())
-        );
-        bind_all(sqlx::query(AssertSqlSafe(sql)).bind(ms(now)), &ids)
-            .execute(&mut *conn)
-            .await?;
-        // The seq counter first: on PostgreSQL this locks the device rows, so concurrent
-        // queuers of the same device serialise here.
-        let sql = format!(
-            "UPDATE devices SET last_push_seq = last_push_seq + 1 WHERE id IN ({})",
-            placeholders(1, ids.len())
-        );
-        bind_all(sqlx::query(AssertSqlSafe(sql)), &ids)
-            .execute(&mut *conn)
-            .await?;
-        let values: Vec<String> = (0..ids.len())
-            .map(|i| format!("(${}, ${}, ${}, $1)", 2 + 3 * i, 3 + 3 * i, 4 + 3 * i))
-            .collect();
-        let sql = format!(
-            "INSERT INTO deliveries (device_id, profile_name, version, assigned_at) VALUES {}",
-            values.join(", ")
-        );
-        let mut insert = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
-        for id in &ids {
-            let (profile, version) = &due[*id];
-            insert = insert
-                .bind(*id)
-                .bind(profile.as_str())
-                .bind(version.as_str());
-        }
-        insert.execute(&mut *conn).await?;
-        // Each device's newest delivery is the one just inserted.
-        let sql = format!(
-            "INSERT INTO outbox (device_id, seq, kind, delivery_id, created_at) \
-             SELECT d.id, d.last_push_seq, 'profile', l.id, $1 FROM devices d \
-             JOIN deliveries l ON l.id = (SELECT MAX(id) FROM deliveries WHERE device_id = d.id) \
-             WHERE d.id IN ({}) RETURNING device_id, seq",
-            placeholders(2, ids.len())
-        );
-        let inserted = bind_all(sqlx::query(AssertSqlSafe(sql)).bind(ms(now)), &ids)
-            .fetch_all(&mut *conn)
-            .await?;
-        for row in &inserted {
-            let device = text(row, "device_id")?;
-            let (profile, version) = due.get(&device).cloned().ok_or_else(|| {
-                StoreError::Corrupt(format!("queued a push for unexpected device {device}"))
-            })?;
-            queued.push(QueuedPush {
-                device: parsed(row, "device_id")?,
-                seq: uint(row, "seq")?,
-                profile,
-                version,
-            });
-        }
+    }
+    let mut queued = Vec::with_capacity(inserted.len());
+    for row in &inserted {
+        let delivery = int(row, "delivery_id")?;
+        let (profile, version) = match &uniform {
+            Some(pair) => pair.clone(),
+            None => of_delivery.get(&delivery).cloned().ok_or_else(|| {
+                StoreError::Corrupt(format!("queued a push for unknown delivery {delivery}"))
+            })?,
+        };
+        queued.push(QueuedPush {
+            device: parsed(row, "device_id")?,
+            seq: uint(row, "seq")?,
+            profile,
+            version,
+        });
     }
     queued.sort_by(|a, b| a.device.cmp(&b.device));
     Ok(queued)

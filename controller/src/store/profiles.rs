@@ -5,6 +5,7 @@
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
+use super::outbox::QueueScope;
 use super::rows::{ms, opt_parsed, parsed, text, time};
 use super::{QueuedPush, Result, Store, StoreError, events, outbox};
 use crate::domain::{
@@ -69,43 +70,10 @@ async fn version_in(
     row.as_ref().map(version_from_row).transpose()
 }
 
-/// Devices whose effective profile (own assignment, else group's) is `profile`.
-async fn devices_using(conn: &mut AnyConnection, profile: &ProfileName) -> Result<Vec<DeviceId>> {
-    let rows = sqlx::query(
-        "SELECT d.id FROM devices d \
-         LEFT JOIN assignments da ON da.device_id = d.id \
-         LEFT JOIN assignments ga ON ga.group_name = d.group_name \
-         WHERE d.status = 'active' AND COALESCE(da.profile_name, ga.profile_name) = $1 ORDER BY d.id",
-    )
-    .bind(profile.as_str())
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(|r| parsed(r, "id")).collect()
-}
-
 fn target_columns(target: &AssignmentTarget) -> (Option<&str>, Option<&str>) {
     match target {
         AssignmentTarget::Device(d) => (Some(d.as_str()), None),
         AssignmentTarget::Group(g) => (None, Some(g.as_str())),
-    }
-}
-
-/// Devices an assignment to `target` can affect.
-async fn devices_of_target(
-    conn: &mut AnyConnection,
-    target: &AssignmentTarget,
-) -> Result<Vec<DeviceId>> {
-    match target {
-        AssignmentTarget::Device(d) => Ok(vec![d.clone()]),
-        AssignmentTarget::Group(g) => {
-            let rows = sqlx::query(
-                "SELECT id FROM devices WHERE group_name = $1 AND status = 'active' ORDER BY id",
-            )
-            .bind(g.as_str())
-            .fetch_all(conn)
-            .await?;
-            rows.iter().map(|r| parsed(r, "id")).collect()
-        }
     }
 }
 
@@ -115,6 +83,7 @@ pub(super) async fn assign_in(
     profile: &ProfileName,
     now: Timestamp,
 ) -> Result<usize> {
+    outbox::lock_queueing(conn).await?;
     let (device, group) = target_columns(target);
     sqlx::query("DELETE FROM assignments WHERE device_id = $1 OR group_name = $2")
         .bind(device)
@@ -128,8 +97,11 @@ pub(super) async fn assign_in(
         .bind(ms(now))
         .execute(&mut *conn)
         .await?;
-    let devices = devices_of_target(conn, target).await?;
-    Ok(outbox::queue_current_versions(conn, &devices, now)
+    let scope = match target {
+        AssignmentTarget::Device(d) => QueueScope::Devices(std::slice::from_ref(d)),
+        AssignmentTarget::Group(g) => QueueScope::Group(g),
+    };
+    Ok(outbox::queue_current_versions(conn, scope, now)
         .await?
         .len())
 }
@@ -179,8 +151,7 @@ pub(super) async fn publish_in(
     .bind(ms(now))
     .execute(&mut *conn)
     .await?;
-    let devices = devices_using(conn, profile).await?;
-    let queued = outbox::queue_current_versions(conn, &devices, now).await?;
+    let queued = outbox::queue_current_versions(conn, QueueScope::Profile(profile), now).await?;
     let pushed_to: Vec<DeviceId> = queued.iter().map(|q| q.device.clone()).collect();
     let event = NewEvent {
         device: None,

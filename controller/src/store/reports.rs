@@ -28,6 +28,8 @@ pub enum AnswerReport {
         seq: u64,
         command_id: String,
         error: Option<String>,
+        /// What the command printed for the operator (`collect_logs`).
+        output: Option<String>,
     },
 }
 
@@ -94,6 +96,7 @@ async fn answer_in(conn: &mut AnyConnection, answer: &AgentAnswer, now: Timestam
             seq,
             command_id,
             error,
+            output,
         }) => {
             agents::record_command_in(
                 conn,
@@ -101,6 +104,7 @@ async fn answer_in(conn: &mut AnyConnection, answer: &AgentAnswer, now: Timestam
                 *seq,
                 command_id,
                 error.as_deref(),
+                output.as_deref(),
                 now,
             )
             .await?;

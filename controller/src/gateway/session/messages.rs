@@ -107,6 +107,7 @@ impl Session<'_> {
                     seq: result.seq,
                     command_id: result.command_id,
                     error,
+                    output: result.output,
                 };
                 self.answer(Some(result.push_seq), Some(report)).await?;
                 self.ack_report(result.seq).await
