@@ -81,4 +81,9 @@ impl Phones {
     pub fn process(&mut self) -> &mut Process {
         &mut self.process
     }
+
+    /// The private adb server looking at the phones (a station's `--adb-server`).
+    pub fn adb(&self) -> &AdbServer {
+        &self.adb
+    }
 }
