@@ -1,6 +1,7 @@
 //! `corral devices`: the fleet from `GET /devices`, as a table for people or as stable
 //! JSON for scripts. The JSON is an array, one object per device in the controller's
-//! order (oldest enrollment first), always with exactly the fields of [`FIELDS`].
+//! order (oldest enrollment first), always with exactly the fields of [`FIELDS`]
+//! (keys in alphabetical order).
 //!
 //! Must never: change the JSON's field names or meaning (scripts depend on them); add
 //! fields at the end of [`FIELDS`] only.
@@ -143,7 +144,7 @@ mod tests {
         });
         let device = stable(&api);
         expect_test::expect![[r#"
-            {"id":"0123456789abcdef0123456789abcdef","name":null,"serial":"127.0.0.1:5555","status":"active","online":true,"profile":"butcher-shop","desired_version":"sha256:0011223344556677","applied_version":"sha256:0011223344556677","in_sync":true,"last_seen_at":"2026-11-22T00:01:00Z"}
+            {"applied_version":"sha256:0011223344556677","desired_version":"sha256:0011223344556677","id":"0123456789abcdef0123456789abcdef","in_sync":true,"last_seen_at":"2026-11-22T00:01:00Z","name":null,"online":true,"profile":"butcher-shop","serial":"127.0.0.1:5555","status":"active"}
         "#]]
         .assert_eq(&format!("{}\n", serde_json::to_string(&device).unwrap()));
         expect_test::expect![[r#"
