@@ -205,7 +205,7 @@ pub async fn run(
 /// already: `corral demo` binds first so a busy port is reported before anything
 /// starts) until `shutdown` resolves; prints where each one listens.
 pub async fn serve_bound(
-    state: AppState,
+    mut state: AppState,
     listener: TcpListener,
     agents: AgentListeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -214,6 +214,17 @@ pub async fn serve_bound(
     let bound = listener
         .local_addr()
         .map_err(|source| ServeError::Listen { addr, source })?;
+    // The configuration says where the listeners really are (port 0 picks one), so what
+    // the API reports — the enrollment address a station hands to phones — is reachable.
+    let mut config = (*state.config).clone();
+    config.console_listen = bound;
+    if let Ok(at) = agents.gateway.local_addr() {
+        config.gateway_listen = at;
+    }
+    if let Ok(at) = agents.enrollment.local_addr() {
+        config.enrollment_listen = at;
+    }
+    state.config = Arc::new(config);
     for (what, listener) in [
         ("agent gateway", &agents.gateway),
         ("enrollment", &agents.enrollment),

@@ -194,7 +194,8 @@ fn a_phone_that_fails_fails_alone_and_the_summary_names_the_remedy() {
         stdout.contains("2 of 3 phones provisioned, 1 failed\n"),
         "{stdout}"
     );
-    let row = stdout
+    let table = &stdout[stdout.find("PHONE ").unwrap()..];
+    let row = table
         .lines()
         .find(|l| l.starts_with(&format!("tcp:{locked_serial} ")))
         .unwrap_or_else(|| panic!("no row for the locked phone:\n{stdout}"));
