@@ -213,7 +213,9 @@ fn a_phone_that_fails_fails_alone_and_the_summary_names_the_remedy() {
 
 #[test]
 fn enroll_refuses_bad_arguments_with_what_to_do() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    /// Arguments, environment, what stderr must say.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         (&["enroll"], &[], "--all"),
         (
             &["enroll", "--all", "--controller", "http://127.0.0.1:9"],
