@@ -87,3 +87,11 @@ impl Phones {
         &self.adb
     }
 }
+
+impl Drop for Phones {
+    /// SIGTERM first: the simulator then stops the programs running on its phones (a
+    /// provisioned `corral-agent`), which a SIGKILL would leave running on the host.
+    fn drop(&mut self) {
+        self.process.stop_gently(Duration::from_secs(10));
+    }
+}
