@@ -79,7 +79,21 @@ pub fn run(args: DemoArgs) -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-    crate::cli::block_on(demo(args))
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return crate::cli::fail(&anyhow::Error::from(e)),
+    };
+    let result = runtime.block_on(demo(args));
+    // A start that failed half-way may leave listener threads of the phones it started;
+    // they must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => crate::cli::fail(&e),
+    }
 }
 
 /// Binds `addr`, saying which option moves it when it is busy.

@@ -335,11 +335,21 @@ fn log_in(console: SocketAddr, password: &str) -> String {
     answer.lines().next().unwrap_or_default().to_owned()
 }
 
+/// The first of `n` consecutive free ports below the kernel's ephemeral range (where
+/// other tests' port-0 listeners land), so a restart can bind the same phones again.
+fn free_ports(n: u16) -> u16 {
+    let start = 20_000 + u16::try_from(std::process::id() % 500).unwrap() * 20;
+    (start..30_000)
+        .step_by(usize::from(n))
+        .find(|base| (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()))
+        .unwrap()
+}
+
 #[test]
 fn the_demo_provisions_its_phones_serves_the_console_stops_on_sigterm_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo-data");
-    let base_port = corral_devsim::host::free_port();
+    let base_port = free_ports(3);
     let (mut demo, first) = start_demo(&data, &dir.path().join("demo-1.log"), None, base_port);
     assert!(
         first.output.contains("3 of 3 phones provisioned\n"),
@@ -387,4 +397,24 @@ fn the_demo_provisions_its_phones_serves_the_console_stops_on_sigterm_and_resume
     assert!(log_in(second.console, &second.password).contains(" 303 "));
     let status = again.terminate(Duration::from_secs(60));
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_demo_names_a_busy_port_and_the_option_that_moves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().to_string();
+    let out = corral()
+        .args(["demo", "--phones", "1", "--data-dir"])
+        .arg(dir.path().join("demo-data"))
+        .args(["--listen", &port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {port} for the console and API"))
+            && stderr.contains("give --listen with a free address"),
+        "{stderr}"
+    );
 }
