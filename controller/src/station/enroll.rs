@@ -214,12 +214,25 @@ pub async fn enroll_all(
             "the provisioning task failed: {e}"
         )))
     })?;
+    // The models, asked of every phone at once (a phone that cannot answer costs its
+    // timeout once, not once per phone before it).
+    let mut asking = tokio::task::JoinSet::new();
+    for (i, phone) in phones.iter().cloned().enumerate() {
+        let station = options.station.clone();
+        asking.spawn(async move { (i, model(&station, &phone).await) });
+    }
+    let mut models = vec!["-".to_owned(); phones.len()];
+    while let Some(joined) = asking.join_next().await {
+        if let Ok((i, m)) = joined {
+            models[i] = m;
+        }
+    }
     let mut rows = Vec::new();
-    for result in results {
+    for (result, model) in results.into_iter().zip(models) {
         let name = result.phone.to_string();
         let duration = times.get(&name).map_or(Duration::ZERO, |(a, b)| *b - *a);
         rows.push(SummaryRow {
-            model: model(&options.station, &result.phone).await,
+            model,
             phone: name,
             result: result
                 .outcome
