@@ -15,6 +15,8 @@
 //!   direct TCP), shell scripts with exit status, pushes — off the runtime.
 //! - [`provision`]: provisioning over ADB — the steps per phone (pure core + I/O edge),
 //!   recorded through a [`provision::ControllerLink`], many phones in parallel.
+//! - [`station`]: a station on any PC talking to a controller over its REST API — the
+//!   HTTP client, [`station::RestLink`], `enroll --all` and the fleet listing.
 #![forbid(unsafe_code)]
 
 pub mod adb;
@@ -27,4 +29,5 @@ pub mod enrollment;
 pub mod gateway;
 pub mod provision;
 pub mod serve;
+pub mod station;
 pub mod store;

@@ -35,6 +35,10 @@ enum Command {
     /// Enrollment tokens.
     #[command(subcommand)]
     Token(cli::token::TokenCommand),
+    /// Provision every phone attached to this station for a controller (over its REST API).
+    Enroll(cli::enroll::EnrollArgs),
+    /// List the fleet: status, profile and version, last seen.
+    Devices(cli::devices::DevicesArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,5 +53,7 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => cli::check_config::run(args),
         Command::Admin(cmd) => cli::admin::run(cmd),
         Command::Token(cmd) => cli::token::run(cmd),
+        Command::Enroll(args) => cli::enroll::run(args),
+        Command::Devices(args) => cli::devices::run(args),
     }
 }

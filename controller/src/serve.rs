@@ -192,17 +192,39 @@ pub async fn run(
         "corral: CA fingerprint (agents pin it): {}",
         state.ca.fingerprint()
     );
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Listen { addr, source })?;
-    let bound = listener
-        .local_addr()
-        .map_err(|source| ServeError::Listen { addr, source })?;
+    let listener = bind(addr).await?;
     // The agent gateway and the enrollment listener start here, next to the console.
     let agents = AgentListeners {
         gateway: bind(state.config.gateway_listen).await?,
         enrollment: bind(state.config.enrollment_listen).await?,
     };
+    serve_bound(state, listener, agents, shutdown).await
+}
+
+/// Serves the console/API on `listener` and the agent listeners on `agents` (all bound
+/// already: `corral demo` binds first so a busy port is reported before anything
+/// starts) until `shutdown` resolves; prints where each one listens.
+pub async fn serve_bound(
+    mut state: AppState,
+    listener: TcpListener,
+    agents: AgentListeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = state.config.console_listen;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| ServeError::Listen { addr, source })?;
+    // The configuration says where the listeners really are (port 0 picks one), so what
+    // the API reports — the enrollment address a station hands to phones — is reachable.
+    let mut config = (*state.config).clone();
+    config.console_listen = bound;
+    if let Ok(at) = agents.gateway.local_addr() {
+        config.gateway_listen = at;
+    }
+    if let Ok(at) = agents.enrollment.local_addr() {
+        config.enrollment_listen = at;
+    }
+    state.config = Arc::new(config);
     for (what, listener) in [
         ("agent gateway", &agents.gateway),
         ("enrollment", &agents.enrollment),

@@ -18,6 +18,8 @@ fn concrete(path: &str) -> String {
         .replace("{name}", "base")
         .replace("{version}", "sha256:0000000000000000")
         .replace("{prefix}", "0123456789ab")
+        .replace("{run}", "1")
+        .replace("{step}", "preflight")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,6 +229,24 @@ async fn every_success_answer_matches_its_documented_schema() {
         ),
         ("GET", "/devices/{id}", format!("/devices/{id}"), None),
         ("GET", "/events", "/events".to_owned(), None),
+        (
+            "GET",
+            "/provisioning/enrollment",
+            "/provisioning/enrollment".to_owned(),
+            None,
+        ),
+        (
+            "POST",
+            "/provisioning/runs",
+            "/provisioning/runs".to_owned(),
+            Some(json!({ "serial": "R58M41ABCDE", "profile": "butcher-shop" })),
+        ),
+        (
+            "GET",
+            "/provisioning/runs",
+            "/provisioning/runs".to_owned(),
+            None,
+        ),
     ] {
         answers.push((
             verb,

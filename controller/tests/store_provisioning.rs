@@ -21,7 +21,7 @@ fn at(ms: i64) -> Timestamp {
 
 async fn runs_and_steps_are_recorded(store: TestStore) {
     let run = store
-        .start_provisioning_run("R58M41ABCDE", &profile(), at(0))
+        .start_provisioning_run("R58M41ABCDE", &profile(), "provisioning", at(0))
         .await
         .unwrap();
     store
@@ -55,16 +55,30 @@ async fn runs_and_steps_are_recorded(store: TestStore) {
         .await
         .unwrap();
     store
-        .finish_provisioning_run(run, RunOutcome::Failed, Some("broke"), None, at(5))
+        .finish_provisioning_run(
+            run,
+            RunOutcome::Failed,
+            Some("broke"),
+            None,
+            "user:tech",
+            at(5),
+        )
         .await
         .unwrap();
     let second = store
-        .start_provisioning_run("R58M41ABCDE", &profile(), at(6))
+        .start_provisioning_run("R58M41ABCDE", &profile(), "provisioning", at(6))
         .await
         .unwrap();
     let device = DeviceId::generate();
     store
-        .finish_provisioning_run(second, RunOutcome::Done, None, Some(&device), at(7))
+        .finish_provisioning_run(
+            second,
+            RunOutcome::Done,
+            None,
+            Some(&device),
+            "user:tech",
+            at(7),
+        )
         .await
         .unwrap();
 
@@ -99,12 +113,25 @@ async fn runs_and_steps_are_recorded(store: TestStore) {
     assert!(store.provisioning_runs("other").await.unwrap().is_empty());
     let events = store.events(None, 0, 100).await.unwrap();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["provisioning.failed", "provisioning.done"]);
+    assert_eq!(
+        kinds,
+        [
+            "provisioning.started",
+            "provisioning.failed",
+            "provisioning.started",
+            "provisioning.done"
+        ]
+    );
+    let actors: Vec<&str> = events.iter().map(|e| e.actor.as_str()).collect();
+    assert_eq!(
+        actors,
+        ["provisioning", "user:tech", "provisioning", "user:tech"]
+    );
 }
 
 async fn finished_records_do_not_change(store: TestStore) {
     let run = store
-        .start_provisioning_run("S1", &profile(), at(0))
+        .start_provisioning_run("S1", &profile(), "provisioning", at(0))
         .await
         .unwrap();
     store
@@ -142,12 +169,12 @@ async fn finished_records_do_not_change(store: TestStore) {
         Err(StoreError::NotFound(_))
     ));
     store
-        .finish_provisioning_run(run, RunOutcome::Done, None, None, at(4))
+        .finish_provisioning_run(run, RunOutcome::Done, None, None, "user:tech", at(4))
         .await
         .unwrap();
     assert!(matches!(
         store
-            .finish_provisioning_run(run, RunOutcome::Failed, None, None, at(5))
+            .finish_provisioning_run(run, RunOutcome::Failed, None, None, "user:tech", at(5))
             .await,
         Err(StoreError::NotFound(_))
     ));
@@ -161,7 +188,7 @@ async fn finished_records_do_not_change(store: TestStore) {
 
 async fn a_new_run_closes_an_unfinished_one(store: TestStore) {
     let old = store
-        .start_provisioning_run("S2", &profile(), at(0))
+        .start_provisioning_run("S2", &profile(), "provisioning", at(0))
         .await
         .unwrap();
     store
@@ -169,7 +196,7 @@ async fn a_new_run_closes_an_unfinished_one(store: TestStore) {
         .await
         .unwrap();
     let new = store
-        .start_provisioning_run("S2", &profile(), at(2))
+        .start_provisioning_run("S2", &profile(), "provisioning", at(2))
         .await
         .unwrap();
     assert_ne!(old, new);
@@ -183,7 +210,43 @@ async fn a_new_run_closes_an_unfinished_one(store: TestStore) {
     assert_eq!(runs[1].outcome, None);
 }
 
+async fn recent_runs_come_newest_first_with_their_steps(store: TestStore) {
+    let mut ids = Vec::new();
+    for (i, serial) in ["A", "B", "A"].iter().enumerate() {
+        let t = i64::try_from(i).unwrap() * 10;
+        let run = store
+            .start_provisioning_run(serial, &profile(), "provisioning", at(t))
+            .await
+            .unwrap();
+        store
+            .start_provisioning_step(run, ProvisionStep::Preflight, at(t + 1))
+            .await
+            .unwrap();
+        ids.push(run);
+    }
+    let all = store.recent_provisioning_runs(None, 10).await.unwrap();
+    let seen: Vec<(i64, &str, usize)> = all
+        .iter()
+        .map(|r| (r.id, r.serial.as_str(), r.steps.len()))
+        .collect();
+    assert_eq!(seen, [(ids[2], "A", 1), (ids[1], "B", 1), (ids[0], "A", 1)]);
+    let newest = store.recent_provisioning_runs(None, 1).await.unwrap();
+    assert_eq!(newest.len(), 1);
+    assert_eq!(newest[0].id, ids[2]);
+    let only_a = store.recent_provisioning_runs(Some("A"), 10).await.unwrap();
+    let seen: Vec<i64> = only_a.iter().map(|r| r.id).collect();
+    assert_eq!(seen, [ids[2], ids[0]]);
+    assert!(
+        store
+            .recent_provisioning_runs(Some("nobody"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 on_both_engines!(
+    recent_runs_come_newest_first_with_their_steps,
     runs_and_steps_are_recorded,
     finished_records_do_not_change,
     a_new_run_closes_an_unfinished_one,

@@ -1,6 +1,6 @@
 //! The REST API under `/api/v1`: JSON over HTTP, authenticated with API tokens
-//! (`Authorization: Bearer api-…`), for profiles, devices, enrollment tokens and the
-//! event log. Documented by an OpenAPI 3.1 document built from the same route table.
+//! (`Authorization: Bearer api-…`), for profiles, devices, enrollment tokens, the
+//! event log and provisioning runs (what a remote station records). Documented by an OpenAPI 3.1 document built from the same route table.
 //!
 //! Owns: the route table ([`routes`]), access control ([`auth`]), request parsing
 //! ([`extract`]), the error envelope ([`error`]) and one module per resource.
@@ -18,6 +18,7 @@ mod extract;
 pub mod openapi;
 pub mod profile_upload;
 mod profiles;
+mod provisioning;
 pub mod routes;
 mod schemas;
 

@@ -49,6 +49,8 @@ fn path_parameters(path: &str) -> Vec<Value> {
                 "name" => "Profile name",
                 "version" => "Profile version, e.g. sha256:0123456789abcdef",
                 "prefix" => "Enrollment token prefix: 12 hex digits",
+                "run" => "Provisioning run id",
+                "step" => "Provisioning step, e.g. preflight, work_profile, await_enrollment",
                 _ => "",
             };
             json!({

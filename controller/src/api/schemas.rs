@@ -188,6 +188,69 @@ fn device_detail() -> Value {
     object(&fields, &[])
 }
 
+/// The provisioning steps in the order they run.
+const STEPS: &[&str] = &[
+    "preflight",
+    "work_profile",
+    "start_profile",
+    "messenger",
+    "personal_copy",
+    "profile_settings",
+    "push_agent",
+    "start_agent",
+    "await_enrollment",
+];
+
+fn enrollment_target() -> Value {
+    object(
+        &[
+            (
+                "address",
+                text("HOST:PORT of the enrollment listener as the controller binds it"),
+            ),
+            (
+                "ca_fingerprint",
+                text("SHA-256 of the controller's CA certificate"),
+            ),
+        ],
+        &[],
+    )
+}
+
+fn provisioning_run() -> Value {
+    let step = object(
+        &[
+            ("step", one_of(STEPS)),
+            ("started_at", time()),
+            ("finished_at", nullable(time())),
+            (
+                "outcome",
+                nullable(one_of(&["done", "unchanged", "failed"])),
+            ),
+            ("detail", nullable(string())),
+            ("error", nullable(string())),
+        ],
+        &[],
+    );
+    object(
+        &[
+            ("id", integer()),
+            ("serial", string()),
+            ("profile", string()),
+            ("started_at", time()),
+            ("finished_at", nullable(time())),
+            (
+                "outcome",
+                nullable(one_of(&["done", "failed", "interrupted"])),
+            ),
+            ("error", nullable(string())),
+            ("device", nullable(string())),
+            ("steps", list(step)),
+        ],
+        &[],
+    )
+}
+
 /// Every schema, by name.
 pub fn all() -> Value {
     let schemas: Vec<(&str, Value)> = vec![
@@ -497,6 +560,56 @@ pub fn all() -> Value {
                 &[],
             ),
         ),
+        ("EnrollmentTarget", enrollment_target()),
+        (
+            "ProvisioningRunRequest",
+            object(
+                &[
+                    (
+                        "serial",
+                        text("The phone's adb serial, or HOST:PORT for direct TCP"),
+                    ),
+                    ("profile", text("A published profile")),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "ProvisioningRunStarted",
+            object(
+                &[
+                    ("id", integer()),
+                    ("serial", string()),
+                    ("profile", string()),
+                ],
+                &[],
+            ),
+        ),
+        (
+            "ProvisioningStepStart",
+            object(&[("step", one_of(STEPS))], &[]),
+        ),
+        (
+            "ProvisioningStepEnd",
+            object(
+                &[("outcome", one_of(&["done", "unchanged", "failed"]))],
+                &[
+                    ("detail", nullable(text("What the step found or did"))),
+                    ("error", nullable(text("Why it failed, with the remedy"))),
+                ],
+            ),
+        ),
+        (
+            "ProvisioningRunEnd",
+            object(
+                &[("outcome", one_of(&["done", "failed"]))],
+                &[
+                    ("error", nullable(string())),
+                    ("device", nullable(text("The device the agent enrolled as"))),
+                ],
+            ),
+        ),
+        ("ProvisioningRun", provisioning_run()),
     ];
     Value::Object(
         schemas

@@ -93,6 +93,9 @@ pub trait ControllerLink: Send + Sync {
     ) -> BoxFuture<'a, Result<(), LinkError>>;
 }
 
+/// How the event log names the in-process station.
+const ACTOR: &str = "provisioning";
+
 /// The controller in this process: the store and the enrollment listener's address.
 #[derive(Debug, Clone)]
 pub struct StoreLink {
@@ -117,7 +120,7 @@ impl ControllerLink for StoreLink {
         Box::pin(async move {
             Ok(self
                 .store
-                .start_provisioning_run(serial, profile, Timestamp::now())
+                .start_provisioning_run(serial, profile, ACTOR, Timestamp::now())
                 .await?)
         })
     }
@@ -157,7 +160,7 @@ impl ControllerLink for StoreLink {
         Box::pin(async move {
             Ok(self
                 .store
-                .finish_provisioning_run(run, outcome, error, device, Timestamp::now())
+                .finish_provisioning_run(run, outcome, error, device, ACTOR, Timestamp::now())
                 .await?)
         })
     }

@@ -38,11 +38,14 @@ fn step_from_row(row: &AnyRow) -> Result<StepRecord> {
 }
 
 impl Store {
-    /// Starts a run for the phone `serial`; returns its id.
+    /// Starts a run for the phone `serial` on behalf of `actor` (`provisioning` for the
+    /// controller's own station, `user:NAME` over the REST API); returns its id. Appends
+    /// a `provisioning.started` event in the same transaction.
     pub async fn start_provisioning_run(
         &self,
         serial: &str,
         profile: &ProfileName,
+        actor: &str,
         now: Timestamp,
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
@@ -65,6 +68,17 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id = int(&row, "id")?;
+        let event = NewEvent {
+            device: None,
+            actor: actor.to_owned(),
+            kind: "provisioning.started".into(),
+            detail: serde_json::json!({
+                "run": id,
+                "serial": serial,
+                "profile": profile.as_str(),
+            }),
+        };
+        events::append_in(&mut tx, &event, now).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -137,13 +151,14 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a run, with the event describing it in the same transaction.
+    /// Ends a run, with the event describing it (by `actor`) in the same transaction.
     pub async fn finish_provisioning_run(
         &self,
         run: i64,
         outcome: RunOutcome,
         error: Option<&str>,
         device: Option<&DeviceId>,
+        actor: &str,
         now: Timestamp,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -168,7 +183,7 @@ impl Store {
             // The device row may not exist yet (the agent had not enrolled): the serial and
             // the device id are in the detail instead.
             device: None,
-            actor: "provisioning".into(),
+            actor: actor.to_owned(),
             kind: format!("provisioning.{}", outcome.as_str()),
             detail: serde_json::json!({
                 "run": run,
@@ -209,6 +224,50 @@ impl Store {
             }
         }
         // Steps that started in the same millisecond keep the order they run in.
+        for run in &mut runs {
+            run.steps.sort_by_key(|s| (s.started_at, s.step));
+        }
+        Ok(runs)
+    }
+}
+
+impl Store {
+    /// The newest runs first (at most `limit`), only `serial`'s when given, each with its
+    /// steps: what a station's summary and the console's live view read.
+    pub async fn recent_provisioning_runs(
+        &self,
+        serial: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ProvisioningRun>> {
+        let rows = sqlx::query(
+            "SELECT id, serial, profile_name, started_at, finished_at, outcome, error, device_id \
+             FROM provisioning_runs WHERE ($1 IS NULL OR serial = $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(serial)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut runs: Vec<ProvisioningRun> =
+            rows.iter().map(run_from_row).collect::<Result<_>>()?;
+        let Some(oldest) = runs.last().map(|r| r.id) else {
+            return Ok(runs);
+        };
+        let steps = sqlx::query(
+            "SELECT s.run_id, s.step, s.started_at, s.finished_at, s.outcome, s.detail, s.error \
+             FROM provisioning_steps s JOIN provisioning_runs r ON r.id = s.run_id \
+             WHERE r.id >= $1 AND ($2 IS NULL OR r.serial = $2)",
+        )
+        .bind(oldest)
+        .bind(serial)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &steps {
+            let run_id = int(row, "run_id")?;
+            let record = step_from_row(row)?;
+            if let Some(run) = runs.iter_mut().find(|r| r.id == run_id) {
+                run.steps.push(record);
+            }
+        }
         for run in &mut runs {
             run.steps.sort_by_key(|s| (s.started_at, s.step));
         }

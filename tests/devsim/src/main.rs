@@ -137,6 +137,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         drop(out);
         wait_for_signal().await?;
         tracing::info!("shutting down");
+        // Programs started on the phones (a pushed corral-agent) are host processes:
+        // they stop with the simulator instead of outliving it.
+        for phone in simulator.phones() {
+            phone.processes().kill_all();
+        }
         simulator.shutdown().await;
         Ok(())
     })

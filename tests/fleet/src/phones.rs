@@ -81,4 +81,17 @@ impl Phones {
     pub fn process(&mut self) -> &mut Process {
         &mut self.process
     }
+
+    /// The private adb server looking at the phones (a station's `--adb-server`).
+    pub fn adb(&self) -> &AdbServer {
+        &self.adb
+    }
+}
+
+impl Drop for Phones {
+    /// SIGTERM first: the simulator then stops the programs running on its phones (a
+    /// provisioned `corral-agent`), which a SIGKILL would leave running on the host.
+    fn drop(&mut self) {
+        self.process.stop_gently(Duration::from_secs(10));
+    }
 }

@@ -144,6 +144,29 @@ impl Process {
         }
     }
 
+    /// SIGTERM and up to `timeout` for the exit, never panicking (for `Drop`s): whether
+    /// it exited. A process that does not is killed when this one is dropped.
+    pub fn stop_gently(&mut self, timeout: Duration) -> bool {
+        if !self.is_running() {
+            return true;
+        }
+        // A stopped (SIGSTOP) process handles SIGTERM only once it runs again.
+        for signal in ["-CONT", "-TERM"] {
+            let _ = Command::new("kill")
+                .arg(signal)
+                .arg(self.pid().to_string())
+                .status();
+        }
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if !self.is_running() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
     /// Whether the process still runs.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
