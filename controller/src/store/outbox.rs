@@ -120,7 +120,8 @@ async fn enqueue_in(
 }
 
 /// Queues, for each of `devices`, the profile version that currently applies to it (its
-/// own assignment, else its group's), unless that version is already the device's latest
+/// own assignment, else its group's; a staged rollout's version for the rollout's group,
+/// see [`super::rollouts::version_for_device`]), unless that version is already the device's latest
 /// delivery. Older unacknowledged profile pushes are superseded: the agent only needs the
 /// newest. The outbox row references its delivery, which references the version's text;
 /// nothing is copied per device. Five statements per [`CHUNK`] devices, and only two rows
@@ -135,15 +136,16 @@ pub(super) async fn queue_current_versions(
     for chunk in devices.chunks(CHUNK) {
         // The devices whose current version differs from their latest delivery's.
         let sql = format!(
-            "SELECT d.id, p.name AS profile_name, p.current_version AS version FROM devices d \
+            "SELECT d.id, p.name AS profile_name, {version} AS version FROM devices d \
              LEFT JOIN assignments da ON da.device_id = d.id \
              LEFT JOIN assignments ga ON ga.group_name = d.group_name \
              JOIN profiles p ON p.name = COALESCE(da.profile_name, ga.profile_name) \
              LEFT JOIN deliveries l ON l.id = \
                (SELECT MAX(id) FROM deliveries WHERE device_id = d.id) \
              WHERE d.status = 'active' AND d.id IN ({}) \
-             AND (l.version IS NULL OR l.version <> p.current_version)",
-            placeholders(1, chunk.len())
+             AND (l.version IS NULL OR l.version <> {version})",
+            placeholders(1, chunk.len()),
+            version = super::rollouts::version_for_device!()
         );
         let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), chunk)
             .fetch_all(&mut *conn)
