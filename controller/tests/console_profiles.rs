@@ -87,7 +87,7 @@ async fn an_edit_with_an_error_shows_it_at_its_line_and_a_good_one_publishes() {
             &[
                 ("csrf", &csrf),
                 ("file_name", "base.toml"),
-                ("source", "name = \"other\"\n"),
+                ("source", "name = \"other\"\nextends = \"base\"\n"),
             ],
         )
         .await;
@@ -241,7 +241,7 @@ async fn assigning_asks_with_the_count_then_assigns_and_rollouts_stage_and_promo
     let mut ada = Visitor::logged_in(app.addr, Role::Admin).await;
     let csrf = ada.csrf().await;
     let v1 = current(&app, "butcher-shop").await;
-    let staged = SHOP.replace("orders come in", "orders arrive");
+    let staged = SHOP.replace("backup off.", "backup is off.");
     let r = ada
         .post(
             "/profiles/butcher-shop/edit",
