@@ -93,9 +93,12 @@ async fn phones_with_agents(app: &Console) -> Phones {
         };
         tokio::spawn(run::run(opts, stopped.clone()));
     }
-    let serials = sim.phones().iter().map(|p| p.serial().to_owned()).collect();
+    let mut serials = Vec::new();
     for device in &devices {
         applied(app, device, "butcher-shop").await;
+        // As enrollment recorded it from the phone (what the fleet shows and searches).
+        let record = app.ctl.state.store.device(device).await.unwrap();
+        serials.push(record.serial.expect("enrollment records the serial"));
     }
     Phones {
         sim,
