@@ -79,7 +79,7 @@ async fn desired(store: &TestStore, device: &DeviceId) -> Option<VersionHash> {
 async fn a_staged_version_reaches_its_group_first_and_everyone_on_promotion(store: TestStore) {
     let (pilot, tills, v1) = fleet(&store).await;
     for d in pilot.iter().chain(&tills) {
-        assert_eq!(delivered(&store, d).await, [v1.clone()]);
+        assert_eq!(delivered(&store, d).await, vec![v1.clone()]);
     }
 
     let (v2, text2) = version("name = \"shop\"\ndescription = \"v2\"");
@@ -109,7 +109,7 @@ async fn a_staged_version_reaches_its_group_first_and_everyone_on_promotion(stor
     for d in &tills {
         assert_eq!(
             delivered(&store, d).await,
-            [v1.clone()],
+            vec![v1.clone()],
             "the rest stay on V1"
         );
         assert_eq!(desired(&store, d).await, Some(v1.clone()));
@@ -218,7 +218,7 @@ async fn an_aborted_rollout_takes_the_group_back_to_the_current_version(store: T
         assert_eq!(desired(&store, d).await, Some(v1.clone()));
     }
     for d in &pilot {
-        assert_eq!(delivered(&store, d).await, [v1.clone()]);
+        assert_eq!(delivered(&store, d).await, vec![v1.clone()]);
     }
     assert_eq!(store.profile_rollout(&profile("shop")).await.unwrap(), None);
     assert!(matches!(

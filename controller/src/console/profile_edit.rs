@@ -20,7 +20,7 @@ use super::render;
 use super::session::{Admin, Session};
 use crate::api::profile_publish::{PublishError, Published, plan_files, publish_files, stage_file};
 use crate::api::profile_upload::UploadFile;
-use crate::domain::{GroupName, ProfileName, ProfileVersion};
+use crate::domain::{GroupName, ProfileName, ProfileVersion, VersionHash};
 use crate::store::StoreError;
 
 /// Largest profile source the forms accept (the guard caps the whole form at 64 KiB).
@@ -290,7 +290,7 @@ async fn publish_form(
                     previous,
                     &plan.diagnostics,
                     &[],
-                    &staging.rollout.version.to_string(),
+                    &staging.rollout.version,
                     context,
                 )
                 .await
@@ -340,7 +340,7 @@ async fn publish_form(
                 previous,
                 &plan.diagnostics,
                 &published,
-                &main_publication.version.version.to_string(),
+                &main_publication.version.version,
                 tera::Context::new(),
             )
             .await
@@ -371,21 +371,17 @@ async fn results(
     previous: Option<ProfileVersion>,
     diagnostics: &[Diagnostic],
     published: &[serde_json::Value],
-    version: &str,
+    version: &VersionHash,
     mut context: tera::Context,
 ) -> Result<Response, ConsoleError> {
-    let new = console
-        .app
-        .store
-        .profile_version(name, &version.parse().map_err(ConsoleError::internal)?)
-        .await?;
+    let new = console.app.store.profile_version(name, version).await?;
     let diff = match &previous {
         Some(old) => Some(super::profiles::diff_of(old, &new)?.to_text()),
         None => None,
     };
     let (warnings, _) = source_view("", "", diagnostics);
     context.insert("name", name.as_str());
-    context.insert("version", version);
+    context.insert("version", version.as_str());
     context.insert("previous", &previous.map(|p| p.version.to_string()));
     context.insert("diff", &diff);
     context.insert("published", published);
