@@ -114,6 +114,7 @@ async fn a_staged_version_reaches_its_group_first_and_everyone_on_promotion(stor
         );
         assert_eq!(desired(&store, d).await, Some(v1.clone()));
     }
+    assert_eq!(store.rollouts().await.unwrap().len(), 1);
     let rollout = store
         .profile_rollout(&profile("shop"))
         .await
@@ -171,6 +172,7 @@ async fn a_staged_version_reaches_its_group_first_and_everyone_on_promotion(stor
         assert_eq!(desired(&store, d).await, Some(v2.clone()));
     }
     assert_eq!(store.profile_rollout(&profile("shop")).await.unwrap(), None);
+    assert!(store.rollouts().await.unwrap().is_empty());
     let staged = store
         .events_newest_first(
             &EventFilter {

@@ -178,6 +178,22 @@ impl Store {
         rollout_from_row(&row)
     }
 
+    /// Every staged rollout in progress, by profile name.
+    pub async fn rollouts(&self) -> Result<Vec<Rollout>> {
+        let rows = sqlx::query(
+            "SELECT name, current_version, rollout_version, rollout_group, rollout_file_name, \
+             rollout_source, rollout_started_at, rollout_started_by FROM profiles \
+             WHERE rollout_version IS NOT NULL ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut rollouts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            rollouts.extend(rollout_from_row(row)?);
+        }
+        Ok(rollouts)
+    }
+
     /// Ends the profile's staged rollout without promoting it: the group's phones go back
     /// to the current version (pushes queued), with a `profile.rollout_aborted` event, in
     /// one transaction. [`StoreError::Conflict`] when no rollout is in progress.
