@@ -2,7 +2,8 @@
 //! controller whose phones are simulated (`corral-devsim`, over the real ADB protocol)
 //! with the real agent library enrolled and connected to each: log in, find a phone by
 //! search, open it, edit a profile with an error and see it at its line, fix it and see
-//! the new version's diff, assign it (the confirmation names the count), clone one phone
+//! the new version's diff, assign it (the confirmation names the count) and see the phone
+//! apply it, clone one phone
 //! to two others (the agents apply the clone), stage a version for a group and promote
 //! it, revoke a phone. Screenshots in `target/console-screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -218,6 +219,42 @@ async fn an_admin_edits_assigns_clones_stages_and_revokes_in_the_browser() {
         .await
         .unwrap();
     assert_eq!(current.version.to_string(), version);
+
+    // Assign the edited profile to the first phone from the result page: the
+    // confirmation names the count, the phone then runs the new version.
+    browser
+        .click("a[href='/profiles/butcher-shop/assign']")
+        .await;
+    browser
+        .wait_for_url("the assign page", |u| u.ends_with("/assign"))
+        .await;
+    browser
+        .click(&format!("#device-{}", phones.devices[0]))
+        .await;
+    browser.click("#assign-phones").await;
+    assert_eq!(
+        browser.text("#confirm-title").await,
+        "Assign butcher-shop to 1 phone?"
+    );
+    browser.click("#confirm").await;
+    assert!(
+        browser
+            .text("#done")
+            .await
+            .contains("Assigned to 1 phone(s)")
+    );
+    applied(&app, &phones.devices[0], "butcher-shop").await;
+    let row = app
+        .ctl
+        .state
+        .store
+        .fleet_row(&phones.devices[0])
+        .await
+        .unwrap();
+    assert_eq!(
+        row.applied_version.map(|v| v.to_string()),
+        Some(version.clone())
+    );
 
     // Clone the first phone into a new profile, reviewed as a diff, saved, applied to
     // the two others through the assign page; their agents apply it.
