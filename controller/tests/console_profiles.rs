@@ -58,6 +58,15 @@ async fn an_edit_with_an_error_shows_it_at_its_line_and_a_good_one_publishes() {
         "the source as uploaded"
     );
 
+    // Without the session's CSRF token nothing is even validated.
+    let r = admin
+        .post(
+            "/profiles/base/edit",
+            &[("file_name", "base.toml"), ("source", BASE)],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
     let broken = BASE.replace("backup = false", "backup = \"no\"");
     let line = broken.lines().position(|l| l.contains("backup =")).unwrap() + 1;
     let r = admin
