@@ -37,6 +37,18 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/profiles/{name}/diff", "ATU"),
     ("GET", "/audit", "ATU"),
     ("GET", "/static/console.css", "public"),
+    ("GET", "/profiles/{name}/edit", "A"),
+    ("POST", "/profiles/{name}/edit", "A"),
+    ("GET", "/profile-upload", "A"),
+    ("POST", "/profile-upload", "A"),
+    ("GET", "/profiles/{name}/source.toml", "ATU"),
+    ("GET", "/profiles/{name}/versions/{version}/toml", "ATU"),
+    ("GET", "/profiles/{name}/assign", "AT"),
+    ("POST", "/profiles/{name}/assign", "AT"),
+    ("POST", "/profiles/{name}/rollout/promote", "A"),
+    ("POST", "/profiles/{name}/rollout/abort", "A"),
+    ("GET", "/phones/{id}/clone", "AT"),
+    ("POST", "/phones/{id}/clone", "AT"),
 ];
 
 fn letter(role: Role) -> char {

@@ -19,11 +19,14 @@ use crate::domain::{
     Timestamp, VersionHash,
 };
 use crate::serve::AppState;
+use crate::store::Rollout;
 
 /// What the device view needs besides the device: assignments and current versions.
 struct Fleet {
     assignments: Vec<Assignment>,
     current: BTreeMap<ProfileName, VersionHash>,
+    /// Staged rollouts by profile: their group gets their version.
+    rollouts: BTreeMap<ProfileName, Rollout>,
 }
 
 impl Fleet {
@@ -36,10 +39,27 @@ impl Fleet {
             .into_iter()
             .map(|p| (p.name, p.current_version))
             .collect();
+        let rollouts = state
+            .store
+            .rollouts()
+            .await?
+            .into_iter()
+            .map(|r| (r.profile.clone(), r))
+            .collect();
         Ok(Fleet {
             assignments,
             current,
+            rollouts,
         })
+    }
+
+    /// The version of `profile` that applies to `device` (as `store::rollouts` decides it
+    /// in SQL): a staged rollout's for its group, else the current one.
+    fn desired(&self, profile: &ProfileName, device: &Device) -> Option<&VersionHash> {
+        match self.rollouts.get(profile) {
+            Some(r) if device.group.as_ref() == Some(&r.group) => Some(&r.version),
+            _ => self.current.get(profile),
+        }
     }
 
     /// The device's effective profile and where the assignment comes from.
@@ -67,7 +87,7 @@ fn time(t: Option<Timestamp>) -> Value {
 
 fn device_json(state: &AppState, fleet: &Fleet, device: &Device) -> Value {
     let assignment = fleet.assignment(device);
-    let desired = assignment.and_then(|(p, _)| fleet.current.get(p));
+    let desired = assignment.and_then(|(p, _)| fleet.desired(p, device));
     json!({
         "id": device.id,
         "name": device.name,

@@ -16,6 +16,7 @@ pub mod error;
 mod events;
 mod extract;
 pub mod openapi;
+pub mod profile_publish;
 pub mod profile_upload;
 mod profiles;
 mod provisioning;

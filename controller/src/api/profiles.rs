@@ -1,8 +1,9 @@
 //! `/profiles`: validate and upload profile files, list profiles, their versions and the
 //! differences between two versions.
 //!
-//! Owns: turning an upload into published versions (the resolution itself is the pure
-//! [`super::profile_upload`]) and telling the gateway which devices got a push.
+//! Owns: the JSON of uploads and versions; publishing itself is
+//! [`super::profile_publish`] (shared with the console), the resolution the pure
+//! [`super::profile_upload`].
 //! Must never: publish a version string other than `ResolvedProfile::version()`, or
 //! publish part of an upload (the store does it in one transaction).
 
@@ -15,8 +16,9 @@ use serde_json::{Value, json};
 use super::auth::{FleetAdmin, Reader};
 use super::error::ApiError;
 use super::extract::{Body, Query, Segments, named};
-use super::profile_upload::{UploadPlan, UploadRequest, check_files, plan_upload};
-use crate::domain::{ProfileName, ProfileVersion, Timestamp, VersionHash};
+use super::profile_publish::{PublishError, Published, plan_files, publish_files};
+use super::profile_upload::{UploadPlan, UploadRequest};
+use crate::domain::{ProfileName, ProfileVersion, VersionHash};
 use crate::serve::AppState;
 use crate::store::StoreError;
 
@@ -47,10 +49,39 @@ pub fn diagnostics_json(diagnostics: &[Diagnostic]) -> Value {
 }
 
 async fn plan(state: &AppState, request: &UploadRequest) -> Result<UploadPlan, ApiError> {
-    check_files(&request.files)
-        .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?;
-    let stored = state.store.profile_sources().await?;
-    Ok(plan_upload(&request.files, &stored))
+    plan_files(state, &request.files)
+        .await
+        .map_err(ApiError::from)
+}
+
+impl From<PublishError> for ApiError {
+    fn from(e: PublishError) -> Self {
+        match e {
+            PublishError::Files(e) => ApiError::bad_request("invalid_body", e.to_string()),
+            PublishError::Invalid(plan) => {
+                let errors = plan.diagnostics.iter().filter(|d| d.is_error()).count();
+                let first = plan
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.is_error())
+                    .map(|d| {
+                        format!(
+                            "; first: {}:{}:{}: {}",
+                            d.position.file, d.position.line, d.position.column, d.message
+                        )
+                    })
+                    .unwrap_or_default();
+                ApiError::InvalidProfile {
+                    message: format!(
+                        "the profile files have {errors} error(s){first}; nothing was published"
+                    ),
+                    diagnostics: plan.diagnostics,
+                }
+            }
+            PublishError::Conflict(why) => ApiError::Conflict(why),
+            PublishError::Store(e) => e.into(),
+        }
+    }
 }
 
 /// `POST /profiles/validate`: what an upload would publish, or why not. Changes nothing.
@@ -86,42 +117,10 @@ pub async fn publish(
     State(state): State<AppState>,
     Body(request): Body<UploadRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let plan = plan(&state, &request).await?;
-    if plan.has_errors() {
-        let errors = plan.diagnostics.iter().filter(|d| d.is_error()).count();
-        let first = plan
-            .diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(|d| {
-                format!(
-                    "; first: {}:{}:{}: {}",
-                    d.position.file, d.position.line, d.position.column, d.message
-                )
-            })
-            .unwrap_or_default();
-        return Err(ApiError::InvalidProfile {
-            message: format!(
-                "the profile files have {errors} error(s){first}; nothing was published"
-            ),
-            diagnostics: plan.diagnostics,
-        });
-    }
-    let uploads: Vec<_> = plan.profiles.iter().map(|p| p.upload.clone()).collect();
-    let started = std::time::Instant::now();
-    let publications = state
-        .store
-        .publish_profiles(&uploads, &admin.actor(), Timestamp::now())
-        .await?;
-    tracing::info!(
-        profiles = publications.len(),
-        pushes = publications.iter().map(|p| p.pushes).sum::<usize>(),
-        ms = started.elapsed().as_millis(),
-        "Published profiles."
-    );
+    let Published { plan, publications } =
+        publish_files(&state, &request.files, &admin.actor()).await?;
     let mut published = Vec::with_capacity(publications.len());
     for (planned, publication) in plan.profiles.iter().zip(&publications) {
-        state.gateway.send_queued(&publication.queued);
         published.push(json!({
             "name": planned.upload.profile,
             "version": publication.version.version,

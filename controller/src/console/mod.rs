@@ -3,19 +3,27 @@
 //!
 //! Owns: the console's route table ([`routes`]), sessions, CSRF and role checks
 //! ([`session`]), login throttling ([`throttle`]), security headers ([`headers`]),
-//! templates and static files ([`render`]) and one module per page.
+//! templates and static files ([`render`]) and one module per page (profile editing,
+//! upload and staging in [`profile_edit`], assignment, rollouts, and cloning with its
+//! pure capture in [`clone_capture`]).
 //! Must never: reach the database except through `Store` methods, change anything over
 //! GET or without the session's CSRF token, or run a handler without the capability its
 //! route's role column names (every handler takes one).
 
+mod assign;
 mod audit;
+mod clone;
+pub mod clone_capture;
 pub mod error;
 mod fleet;
 pub mod headers;
 mod login;
 mod phone;
+mod profile_download;
+pub mod profile_edit;
 mod profiles;
 pub mod render;
+mod rollout;
 pub mod routes;
 pub mod session;
 pub mod throttle;

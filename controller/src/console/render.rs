@@ -58,6 +58,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         "audit.html",
         include_str!("../../../web/templates/audit.html"),
     ),
+    (
+        "source_listing.html",
+        include_str!("../../../web/templates/source_listing.html"),
+    ),
+    (
+        "profile_edit.html",
+        include_str!("../../../web/templates/profile_edit.html"),
+    ),
+    (
+        "published.html",
+        include_str!("../../../web/templates/published.html"),
+    ),
+    (
+        "assign.html",
+        include_str!("../../../web/templates/assign.html"),
+    ),
+    (
+        "assign_confirm.html",
+        include_str!("../../../web/templates/assign_confirm.html"),
+    ),
+    (
+        "clone.html",
+        include_str!("../../../web/templates/clone.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

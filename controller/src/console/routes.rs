@@ -7,7 +7,10 @@
 
 use axum::routing::{MethodRouter, get, post};
 
-use super::{ConsoleState, audit, fleet, login, phone, profiles, render};
+use super::{
+    ConsoleState, assign, audit, clone, fleet, login, phone, profile_download, profile_edit,
+    profiles, render, rollout,
+};
 use crate::api::auth::Access;
 
 /// The HTTP methods the console uses: GET shows, POST changes (never the other way).
@@ -72,4 +75,16 @@ pub static ROUTES: &[Route] = &[
     route!(Get "/profiles/{name}/diff", Read, "The diff between two versions", profiles::diff),
     route!(Get "/audit", Read, "The audit log, filterable", audit::list),
     route!(Get "/static/console.css", Public, "The stylesheet", render::stylesheet),
+    route!(Get "/profiles/{name}/edit", Administer, "The profile's source in an editor", profile_edit::form),
+    route!(Post "/profiles/{name}/edit", Administer, "Validate, then publish or stage an edit", profile_edit::submit),
+    route!(Get "/profile-upload", Administer, "The upload form", profile_edit::upload_form),
+    route!(Post "/profile-upload", Administer, "Validate and publish an uploaded file", profile_edit::upload),
+    route!(Get "/profiles/{name}/source.toml", Read, "Download the current source", profile_download::source),
+    route!(Get "/profiles/{name}/versions/{version}/toml", Read, "Download a version's canonical TOML", profile_download::version),
+    route!(Get "/profiles/{name}/assign", Operate, "Choose a group or phones for a profile", assign::form),
+    route!(Post "/profiles/{name}/assign", Operate, "Confirm, then assign a profile", assign::submit),
+    route!(Post "/profiles/{name}/rollout/promote", Administer, "Promote a staged version to every phone", rollout::promote),
+    route!(Post "/profiles/{name}/rollout/abort", Administer, "Abort a staged rollout", rollout::abort),
+    route!(Get "/phones/{id}/clone", Operate, "A phone captured as a profile, for review", clone::show),
+    route!(Post "/phones/{id}/clone", Operate, "Save a phone's capture as a new profile", clone::save),
 ];

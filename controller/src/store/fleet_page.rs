@@ -93,7 +93,7 @@ pub struct FleetRow {
     pub android_release: Option<String>,
     /// The effective profile: the phone's own assignment, else its group's.
     pub profile: Option<ProfileName>,
-    /// That profile's current version: what the phone should run.
+    /// The version of that profile the phone should run (a staged rollout's for its group).
     pub desired_version: Option<VersionHash>,
     pub applied_version: Option<VersionHash>,
     pub drift: Option<serde_json::Value>,
@@ -123,9 +123,15 @@ pub struct FleetPage {
     pub total: u64,
 }
 
-const SELECT: &str = "SELECT d.id, d.name, d.serial, d.group_name, d.status, d.enrolled_at, \
+/// The desired version is [`super::rollouts::version_for_device`]: a staged rollout's
+/// version for its group, the profile's current version for everyone else.
+const SELECT: &str = concat!(
+    "SELECT d.id, d.name, d.serial, d.group_name, d.status, d.enrolled_at, \
      d.last_seen_at, d.model, d.android_release, d.applied_version, d.drift, \
-     COALESCE(ad.profile_name, ag.profile_name) AS profile_name, p.current_version";
+     COALESCE(ad.profile_name, ag.profile_name) AS profile_name, ",
+    super::rollouts::version_for_device!(),
+    " AS current_version"
+);
 
 const FROM: &str = " FROM devices d \
      LEFT JOIN assignments ad ON ad.device_id = d.id \

@@ -4,7 +4,7 @@
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
 //! users with sessions and API tokens, uploaded profile sources, provisioning runs and
-//! their steps, the console's fleet page).
+//! their steps, the console's fleet page, staged rollouts).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -25,6 +25,7 @@ mod outbox;
 mod profiles;
 mod provisioning;
 mod reports;
+mod rollouts;
 mod rows;
 mod sources;
 mod users;
@@ -42,6 +43,7 @@ pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_dr
 pub use outbox::{AckOutcome, Lease, QueuedPush};
 pub use profiles::{ProfileSummary, Publication};
 pub use reports::{AgentAnswer, AnswerReport};
+pub use rollouts::{Rollout, Staging};
 pub use sources::{ProfileSource, ProfileUpload};
 
 /// Statements bind at most this many devices (well under SQLite's and PostgreSQL's limits
@@ -162,6 +164,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "console",
         include_str!("../../migrations/sqlite/0005_console.sql"),
     ),
+    (
+        7,
+        "rollouts",
+        include_str!("../../migrations/sqlite/0007_rollouts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -188,6 +195,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "console",
         include_str!("../../migrations/postgres/0005_console.sql"),
+    ),
+    (
+        7,
+        "rollouts",
+        include_str!("../../migrations/postgres/0007_rollouts.sql"),
     ),
 ];
 

@@ -131,14 +131,21 @@ pub(super) enum QueueScope<'a> {
 }
 
 /// The devices whose current profile version (their own assignment's, else their
-/// group's) differs from their latest delivery's, with that version: one row per device
-/// due a profile push. Callers append a scope condition.
-const DUE_DEVICES: &str = "SELECT d.id, p.name, p.current_version FROM devices d \
+/// group's; a staged rollout's version for the rollout's group, see
+/// [`super::rollouts::version_for_device`]) differs from their latest delivery's, with
+/// that version: one row per device due a profile push. Callers append a scope condition.
+const DUE_DEVICES: &str = concat!(
+    "SELECT d.id, p.name, ",
+    super::rollouts::version_for_device!(),
+    " AS version FROM devices d \
      LEFT JOIN assignments da ON da.device_id = d.id \
      LEFT JOIN assignments ga ON ga.group_name = d.group_name \
      JOIN profiles p ON p.name = COALESCE(da.profile_name, ga.profile_name) \
      LEFT JOIN deliveries l ON l.id = (SELECT MAX(id) FROM deliveries WHERE device_id = d.id) \
-     WHERE d.status = 'active' AND (l.version IS NULL OR l.version <> p.current_version)";
+     WHERE d.status = 'active' AND (l.version IS NULL OR l.version <> ",
+    super::rollouts::version_for_device!(),
+    ")"
+);
 
 /// Makes the rest of the transaction the only one changing assignments or queueing
 /// profile versions. SQLite's write transactions are exclusive already; on PostgreSQL a
@@ -179,7 +186,7 @@ pub(super) async fn queue_current_versions(
     let insert = |condition: &str| {
         AssertSqlSafe(format!(
             "INSERT INTO deliveries (device_id, profile_name, version, assigned_at) \
-             SELECT due.id, due.name, due.current_version, $1 FROM ({DUE_DEVICES} AND {condition}) due"
+             SELECT due.id, due.name, due.version, $1 FROM ({DUE_DEVICES} AND {condition}) due"
         ))
     };
     match scope {

@@ -77,6 +77,25 @@ fn target_columns(target: &AssignmentTarget) -> (Option<&str>, Option<&str>) {
     }
 }
 
+/// Devices an assignment to `target` can affect.
+async fn devices_of_target(
+    conn: &mut AnyConnection,
+    target: &AssignmentTarget,
+) -> Result<Vec<DeviceId>> {
+    match target {
+        AssignmentTarget::Device(d) => Ok(vec![d.clone()]),
+        AssignmentTarget::Group(g) => {
+            let rows = sqlx::query(
+                "SELECT id FROM devices WHERE group_name = $1 AND status = 'active' ORDER BY id",
+            )
+            .bind(g.as_str())
+            .fetch_all(conn)
+            .await?;
+            rows.iter().map(|r| parsed(r, "id")).collect()
+        }
+    }
+}
+
 pub(super) async fn assign_in(
     conn: &mut AnyConnection,
     target: &AssignmentTarget,
@@ -104,6 +123,29 @@ pub(super) async fn assign_in(
     Ok(outbox::queue_current_versions(conn, scope, now)
         .await?
         .len())
+}
+
+/// [`assign_in`] with its `profile.assigned` event. Returns the pushes queued.
+async fn assign_audited_in(
+    conn: &mut AnyConnection,
+    target: &AssignmentTarget,
+    profile: &ProfileName,
+    actor: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let pushes = assign_in(conn, target, profile, now).await?;
+    let (device, group) = target_columns(target);
+    let event = NewEvent {
+        device: match target {
+            AssignmentTarget::Device(d) => Some(d.clone()),
+            AssignmentTarget::Group(_) => None,
+        },
+        actor: actor.to_owned(),
+        kind: "profile.assigned".into(),
+        detail: serde_json::json!({ "profile": profile.as_str(), "device": device, "group": group, "pushes": pushes }),
+    };
+    events::append_in(conn, &event, now).await?;
+    Ok(pushes)
 }
 
 /// [`Store::publish_profile_version`] inside the caller's transaction, with its event.
@@ -144,7 +186,9 @@ pub(super) async fn publish_in(
         };
     sqlx::query(
         "INSERT INTO profiles (name, current_version, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at",
+         ON CONFLICT (name) DO UPDATE SET current_version = excluded.current_version, updated_at = excluded.updated_at, \
+         rollout_version = NULL, rollout_group = NULL, rollout_file_name = NULL, rollout_source = NULL, \
+         rollout_started_at = NULL, rollout_started_by = NULL",
     )
     .bind(profile.as_str())
     .bind(version.as_str())
@@ -177,7 +221,8 @@ pub(super) async fn publish_in(
 
 impl Store {
     /// Stores a profile version (if new), makes it the profile's current version and queues
-    /// it for every device the profile applies to. `version` must be the content hash of
+    /// it for every device the profile applies to. A staged rollout of the profile ends:
+    /// the published version is now everyone's. `version` must be the content hash of
     /// `canonical_toml` (the profiles crate computes both); the same hash with other text
     /// is a [`StoreError::Conflict`].
     pub async fn publish_profile_version(
@@ -258,21 +303,36 @@ impl Store {
         actor: &str,
         now: Timestamp,
     ) -> Result<usize> {
+        self.assign_profile_to_all(std::slice::from_ref(target), profile, actor, now)
+            .await
+    }
+
+    /// [`Store::assign_profile`] for several targets in one transaction, with one
+    /// `profile.assigned` event each (the console's "assign to chosen phones"). Returns
+    /// how many pushes were queued in all.
+    pub async fn assign_profile_to_all(
+        &self,
+        targets: &[AssignmentTarget],
+        profile: &ProfileName,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<usize> {
         let mut tx = self.begin_write().await?;
-        let pushes = assign_in(&mut tx, target, profile, now).await?;
-        let (device, group) = target_columns(target);
-        let event = NewEvent {
-            device: match target {
-                AssignmentTarget::Device(d) => Some(d.clone()),
-                AssignmentTarget::Group(_) => None,
-            },
-            actor: actor.to_owned(),
-            kind: "profile.assigned".into(),
-            detail: serde_json::json!({ "profile": profile.as_str(), "device": device, "group": group, "pushes": pushes }),
-        };
-        events::append_in(&mut tx, &event, now).await?;
+        let mut total = 0;
+        for target in targets {
+            total += assign_audited_in(&mut tx, target, profile, actor, now).await?;
+        }
         tx.commit().await?;
-        Ok(pushes)
+        Ok(total)
+    }
+
+    /// The active devices an assignment to `target` would affect (for confirmations).
+    pub async fn devices_of_assignment_target(
+        &self,
+        target: &AssignmentTarget,
+    ) -> Result<Vec<DeviceId>> {
+        let mut conn = self.pool.acquire().await?;
+        devices_of_target(&mut conn, target).await
     }
 
     /// Every assignment.
