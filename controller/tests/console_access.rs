@@ -37,6 +37,15 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/profiles/{name}/diff", "ATU"),
     ("GET", "/audit", "ATU"),
     ("GET", "/static/console.css", "public"),
+    ("GET", "/contacts", "ATU"),
+    ("GET", "/contacts/new", "AT"),
+    ("POST", "/contacts/new", "AT"),
+    ("GET", "/contacts/{id}", "ATU"),
+    ("POST", "/contacts/{id}", "AT"),
+    ("GET", "/contacts/{id}/erase", "AT"),
+    ("POST", "/contacts/{id}/erase", "AT"),
+    ("GET", "/erasures/{id}", "ATU"),
+    ("POST", "/contact-groups", "AT"),
 ];
 
 fn letter(role: Role) -> char {

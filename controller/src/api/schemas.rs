@@ -190,7 +190,7 @@ fn device_detail() -> Value {
 
 /// Every schema, by name.
 pub fn all() -> Value {
-    let schemas: Vec<(&str, Value)> = vec![
+    let mut schemas: Vec<(&str, Value)> = vec![
         (
             "Error",
             object(
@@ -498,6 +498,7 @@ pub fn all() -> Value {
             ),
         ),
     ];
+    schemas.extend(super::contact_schemas::all());
     Value::Object(
         schemas
             .into_iter()

@@ -9,6 +9,7 @@
 //! route's role column names (every handler takes one).
 
 mod audit;
+mod contacts;
 pub mod error;
 mod fleet;
 pub mod headers;

@@ -58,6 +58,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         "audit.html",
         include_str!("../../../web/templates/audit.html"),
     ),
+    (
+        "contacts.html",
+        include_str!("../../../web/templates/contacts.html"),
+    ),
+    (
+        "contact.html",
+        include_str!("../../../web/templates/contact.html"),
+    ),
+    (
+        "erase.html",
+        include_str!("../../../web/templates/erase.html"),
+    ),
+    (
+        "erasure.html",
+        include_str!("../../../web/templates/erasure.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

@@ -7,7 +7,7 @@
 
 use axum::routing::{MethodRouter, get, post};
 
-use super::{ConsoleState, audit, fleet, login, phone, profiles, render};
+use super::{ConsoleState, audit, contacts, fleet, login, phone, profiles, render};
 use crate::api::auth::Access;
 
 /// The HTTP methods the console uses: GET shows, POST changes (never the other way).
@@ -72,4 +72,13 @@ pub static ROUTES: &[Route] = &[
     route!(Get "/profiles/{name}/diff", Read, "The diff between two versions", profiles::diff),
     route!(Get "/audit", Read, "The audit log, filterable", audit::list),
     route!(Get "/static/console.css", Public, "The stylesheet", render::stylesheet),
+    route!(Get "/contacts", Read, "The contact book: search, groups", contacts::list),
+    route!(Get "/contacts/new", Operate, "The new-contact form", contacts::new_form),
+    route!(Post "/contacts/new", Operate, "Add a contact", contacts::create),
+    route!(Get "/contacts/{id}", Read, "One contact with its lawful basis", contacts::show),
+    route!(Post "/contacts/{id}", Operate, "Change a contact", contacts::update),
+    route!(Get "/contacts/{id}/erase", Operate, "Confirm an erasure", contacts::confirm_erase),
+    route!(Post "/contacts/{id}/erase", Operate, "Erase a contact from every phone", contacts::erase),
+    route!(Get "/erasures/{id}", Read, "An erasure's per-phone proof", contacts::erasure),
+    route!(Post "/contact-groups", Operate, "Create a contact group", contacts::create_group),
 ];
