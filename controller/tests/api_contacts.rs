@@ -77,6 +77,19 @@ async fn a_contact_is_created_found_changed_and_erased_over_the_api() {
     check_response(&doc, "GET", "/api/v1/contact-groups", &groups.json());
     assert_eq!(groups.json()[0]["members"], 0);
 
+    let record = app.get(&format!("/contacts/{id}/record")).await;
+    assert_eq!(record.status, 200, "{}", record.body);
+    let record = record.json();
+    check_response(&doc, "GET", "/api/v1/contacts/{id}/record", &record);
+    assert_eq!(record["contact"]["name"], "Anna Berg");
+    let kinds: Vec<String> = record["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["contact.created", "contact.updated"]);
+
     let erased = app
         .call(
             "DELETE",

@@ -22,6 +22,7 @@ on_both_engines!(
     the_contact_list_searches_name_company_and_number,
     a_number_is_in_the_book_once_and_groups_must_exist,
     erasure_leaves_only_a_pseudonym,
+    the_person_record_covers_every_table_that_refers_to_a_contact,
 );
 
 fn group(name: &str) -> ContactGroup {
@@ -280,4 +281,39 @@ async fn erasure_leaves_only_a_pseudonym(store: TestStore) {
     let dump = common::schema_walk::all_text(&store).await;
     assert!(!dump.contains("Anna Berg"), "{dump}");
     assert!(!dump.contains("1234567"), "{dump}");
+}
+
+/// Art. 15/20: every table that refers to a contact (a `contact_id` column, or the
+/// contacts table itself) is read by `Store::person_record`. A new table that stores
+/// something about a person without being added to the export fails here.
+async fn the_person_record_covers_every_table_that_refers_to_a_contact(store: TestStore) {
+    groups(&store, &["staff"]).await;
+    let anna = store
+        .create_contact(
+            &draft("Anna Berg", "+49 30 1234567", &["staff"], Some(consent())),
+            "user:admin",
+            NOW,
+        )
+        .await
+        .unwrap();
+    let record = store.person_record(&anna.id).await.unwrap();
+    assert_eq!(record.contact, anna);
+    assert_eq!(record.events.len(), 1);
+    assert_eq!(record.events[0].kind, "contact.created");
+    let tables = common::schema_walk::tables(&store).await;
+    let referring: Vec<&str> = tables
+        .iter()
+        .filter(|(t, columns)| t == "contacts" || columns.iter().any(|c| c == "contact_id"))
+        .map(|(t, _)| t.as_str())
+        .collect();
+    assert!(
+        referring.contains(&"contact_group_members"),
+        "{referring:?}"
+    );
+    for t in referring {
+        assert!(
+            record.tables.contains(&t),
+            "table `{t}` refers to contacts but is not in the person record"
+        );
+    }
 }

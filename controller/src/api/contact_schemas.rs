@@ -276,6 +276,24 @@ pub fn all() -> Vec<(&'static str, Value)> {
             ),
         ),
         (
+            "PersonRecord",
+            object(
+                &[
+                    ("contact", json!({ "$ref": "#/components/schemas/Contact" })),
+                    (
+                        "events",
+                        json!({ "type": "array", "items": { "$ref": "#/components/schemas/Event" } }),
+                    ),
+                    (
+                        "tables",
+                        json!({ "type": "array", "items": { "type": "string" }, "description": "The tables read" }),
+                    ),
+                    ("exported_at", time()),
+                ],
+                &[],
+            ),
+        ),
+        (
             "ContactGroupInput",
             object(
                 &[(

@@ -465,3 +465,28 @@ pub async fn export(
         json!({ "format": format, "contacts": all.len(), "text": text }),
     ))
 }
+
+/// `GET /contacts/{id}/record`: everything held about the person (Art. 15 access, Art. 20
+/// portability) as JSON: the contact with its basis and groups, the audit entries naming
+/// their pseudonym, and the tables read.
+pub async fn record(
+    _: Operator,
+    State(state): State<AppState>,
+    Segments(id): Segments<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id: ContactId = named("contact", &id)?;
+    let r = state.store.person_record(&id).await?;
+    Ok(Json(json!({
+        "contact": contact_json(&r.contact),
+        "events": r.events.iter().map(|e| json!({
+            "id": e.id,
+            "at": e.at.to_string(),
+            "device": e.device.as_ref().map(|d| d.as_str()),
+            "actor": e.actor,
+            "kind": e.kind,
+            "detail": e.detail,
+        })).collect::<Vec<_>>(),
+        "tables": r.tables,
+        "exported_at": Timestamp::now().to_string(),
+    })))
+}

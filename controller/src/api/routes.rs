@@ -485,4 +485,17 @@ pub static ROUTES: &[Route] = &[
         errors: &[],
         handler: || get(contacts::export),
     },
+    Route {
+        verb: Verb::Get,
+        path: "/contacts/{id}/record",
+        access: Access::Operate,
+        operation_id: "contactRecord",
+        summary: "Everything held about one person (Art. 15/20): contact, basis, groups, audit entries",
+        query: &[],
+        request: Shape::Empty,
+        status: 200,
+        response: Shape::One("PersonRecord"),
+        errors: &[],
+        handler: || get(contacts::record),
+    },
 ];

@@ -19,7 +19,7 @@ use super::rows::{int, ms, opt_text, text, time, uint};
 use super::{CHUNK, Result, Store, StoreError, bind_all, placeholders};
 use crate::domain::{
     Basis, CompanyName, Consent, Contact, ContactDraft, ContactGroup, ContactGroupSummary,
-    ContactId, ContactName, NewEvent, Pseudonym, PseudonymKey, Timestamp,
+    ContactId, ContactName, Event, NewEvent, Pseudonym, PseudonymKey, Timestamp,
 };
 
 /// What the contact list shows: a search over name, company and number, one group, a page.
@@ -33,6 +33,19 @@ pub struct ContactQuery {
     pub limit: u32,
     /// Skip this many.
     pub offset: u32,
+}
+
+/// The tables a person's data is read from for [`Store::person_record`].
+pub const PERSON_TABLES: &[&str] = &["contacts", "contact_group_members", "events"];
+
+/// Everything held about one person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRecord {
+    pub contact: Contact,
+    /// Audit entries naming the person's pseudonym.
+    pub events: Vec<Event>,
+    /// Where it was read from.
+    pub tables: &'static [&'static str],
 }
 
 const CONTACT_COLUMNS: &str = "c.id, c.name, c.number, c.company, c.pseudonym, c.basis, c.basis_note, \
@@ -430,6 +443,39 @@ impl Store {
         super::events::append_in(&mut tx, &event(actor, "contact.imported", detail), now).await?;
         tx.commit().await?;
         Ok(created)
+    }
+
+    /// Everything the store holds about one person (Art. 15/20): the contact with its
+    /// basis and groups, and every audit entry that names its pseudonym. The tables it was
+    /// read from are listed in [`PersonRecord::tables`]; a test walks the schema and fails
+    /// when a table referring to a contact is missing there.
+    pub async fn person_record(&self, id: &ContactId) -> Result<PersonRecord> {
+        let contact = self.contact(id).await?;
+        let pattern = format!("%{}%", contact.pseudonym.as_str());
+        let rows = sqlx::query(
+            "SELECT id, at, device_id, actor, kind, detail FROM events WHERE detail LIKE $1 ORDER BY id",
+        )
+        .bind(pattern)
+        .fetch_all(&self.pool)
+        .await?;
+        let events = rows
+            .iter()
+            .map(|row| {
+                Ok(Event {
+                    id: int(row, "id")?,
+                    at: time(row, "at")?,
+                    device: super::rows::opt_parsed(row, "device_id")?,
+                    actor: text(row, "actor")?,
+                    kind: text(row, "kind")?,
+                    detail: super::rows::json(row, "detail")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(PersonRecord {
+            contact,
+            events,
+            tables: PERSON_TABLES,
+        })
     }
 
     /// The pseudonym `number` has (or would have) in this contact book: to find a person's

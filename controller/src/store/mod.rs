@@ -43,7 +43,7 @@ pub use allow_lists::{
     AllowListPush, CONTACTS_KIND, DeviceAllowList, DeviceProfileText, ErasureReason,
     ErasureReceipt, ErasureRecord, QueuedAllowList,
 };
-pub use contacts::ContactQuery;
+pub use contacts::{ContactQuery, PERSON_TABLES, PersonRecord};
 pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
 pub use outbox::{AckOutcome, Lease, QueuedPush};
