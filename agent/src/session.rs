@@ -218,6 +218,12 @@ async fn handle(
                 .await
                 .map_err(|_| SessionError::KeeperGone)?;
         }
+        ControllerMessage::ContactsPush(c) => {
+            ctx.events
+                .send(Event::Contacts(c))
+                .await
+                .map_err(|_| SessionError::KeeperGone)?;
+        }
         ControllerMessage::Ack(a) => lock(&ctx.outbox).ack(a.agent_seq)?,
         ControllerMessage::HeartbeatAck {} => {}
         ControllerMessage::Goodbye(g) => return Err(SessionError::Goodbye(g.reason)),

@@ -20,10 +20,12 @@
 #![forbid(unsafe_code)]
 
 pub mod adb;
+pub mod allow_lists;
 pub mod api;
 pub mod ca;
 pub mod config;
 pub mod console;
+pub mod contact_import;
 pub mod domain;
 pub mod enrollment;
 pub mod gateway;

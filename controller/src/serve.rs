@@ -241,6 +241,12 @@ pub async fn serve_bound(
         let _ = stop.wait_for(|s| *s).await;
     };
     spawn_outbox_signal(state.gateway.clone());
+    // Contact allow-lists: the safety net behind the re-queue each contact change does.
+    tokio::spawn(crate::allow_lists::run_periodic(
+        state.clone(),
+        crate::allow_lists::RESYNC_EVERY,
+        stopped(stop.clone()),
+    ));
     let agent_state = state.clone();
     let agent_stop = stopped(stop.clone());
     let agent_listeners =

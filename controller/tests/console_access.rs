@@ -49,6 +49,15 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/profiles/{name}/rollout/abort", "A"),
     ("GET", "/phones/{id}/clone", "AT"),
     ("POST", "/phones/{id}/clone", "AT"),
+    ("GET", "/contacts", "ATU"),
+    ("GET", "/contacts/new", "AT"),
+    ("POST", "/contacts/new", "AT"),
+    ("GET", "/contacts/{id}", "ATU"),
+    ("POST", "/contacts/{id}", "AT"),
+    ("GET", "/contacts/{id}/erase", "AT"),
+    ("POST", "/contacts/{id}/erase", "AT"),
+    ("GET", "/erasures/{id}", "ATU"),
+    ("POST", "/contact-groups", "AT"),
 ];
 
 fn letter(role: Role) -> char {

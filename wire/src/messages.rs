@@ -41,6 +41,8 @@ pub enum AgentMessage {
     CommandResult(CommandResult),
     /// Asks for a new certificate for a new key (at 70% of the current one's lifetime).
     RenewRequest(RenewRequest),
+    /// The outcome of a [`ContactsPush`]; acknowledges the push.
+    ContactsResult(ContactsResult),
 }
 
 impl Message for AgentMessage {
@@ -52,6 +54,7 @@ impl Message for AgentMessage {
         "heartbeat",
         "command_result",
         "renew_request",
+        "contacts_result",
     ];
     const SENDER: &'static str = "agent";
 }
@@ -161,6 +164,8 @@ pub enum ControllerMessage {
     Goodbye(Goodbye),
     /// The answer to [`RenewRequest`].
     Renewed(Renewed),
+    /// The members of the contact groups the device's profile references.
+    ContactsPush(ContactsPush),
 }
 
 impl Message for ControllerMessage {
@@ -172,6 +177,7 @@ impl Message for ControllerMessage {
         "heartbeat_ack",
         "goodbye",
         "renewed",
+        "contacts_push",
     ];
     const SENDER: &'static str = "controller";
 }
@@ -234,6 +240,66 @@ pub struct Goodbye {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Renewed {
     pub certificate_pem: String,
+}
+
+// === Contact allow-lists ===
+
+/// The most members one [`ContactsPush`] may carry (all groups together); the frame limit
+/// ([`crate::MAX_FRAME_LEN`]) holds them many times over.
+pub const MAX_PUSHED_CONTACTS: usize = 20_000;
+
+/// The members (with a lawful basis) of each contact group the device's profile
+/// references: what the agent's contact directory holds from now on. Replaces the previous
+/// one whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactsPush {
+    /// Per-device push sequence number (shared with profiles and commands).
+    pub push_seq: u64,
+    /// `sha256:<16 hex>` of the groups' canonical JSON: equal lists, equal versions.
+    pub version: String,
+    /// Group name → its members, sorted by number.
+    pub groups: std::collections::BTreeMap<String, Vec<PushedContact>>,
+}
+
+/// One member of a pushed contact group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedContact {
+    /// The contact book's id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// E.164.
+    pub number: String,
+    /// `consent`, `contract` or `legitimate_interest`.
+    pub basis: String,
+}
+
+impl ContactsPush {
+    /// How many members all groups hold together.
+    pub fn len(&self) -> usize {
+        self.groups.values().map(Vec::len).sum()
+    }
+
+    /// Whether no group has a member.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What applying a [`ContactsPush`] did. A report: `seq` is the agent's outbox seq. An
+/// `applied` result is the phone's confirmation that its work profile holds exactly the
+/// pushed members (and so none that left them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactsResult {
+    pub seq: u64,
+    /// The push this answers.
+    pub push_seq: u64,
+    /// The pushed version.
+    pub version: String,
+    pub outcome: ApplyOutcome,
+    /// What was done, e.g. "removed 1 contact".
+    #[serde(default)]
+    pub actions: Vec<String>,
 }
 
 // === Enrollment (its own listener, one request, one response) ===

@@ -61,6 +61,7 @@ pub fn seq_of(message: &AgentMessage) -> Option<u64> {
         AgentMessage::StateReport(r) => Some(r.seq),
         AgentMessage::DriftReport(r) => Some(r.seq),
         AgentMessage::CommandResult(r) => Some(r.seq),
+        AgentMessage::ContactsResult(r) => Some(r.seq),
         _ => None,
     }
 }

@@ -3,17 +3,16 @@
 //!
 //! The push carries the canonical TOML of the profile (no `extends`; inheritance is
 //! resolved on the controller), so resolving it needs no other file. Contact-book groups
-//! (`contacts.groups`) need the controller's contact book, which pushes do not carry yet:
-//! their members are not written to the phone, and their names are reported
-//! ([`Target::undelivered_groups`]). Nothing is removed because of this: corral is the only
-//! writer of the work contact book, so group members can only be missing, never foreign.
+//! (`contacts.groups`) resolve against the groups the controller pushed last
+//! (`contacts_push`, kept in `contacts.json`): their members with a lawful basis are
+//! written to the phone. A group not pushed (yet) resolves empty and its name is reported
+//! ([`Target::undelivered_groups`]).
 
 use std::collections::BTreeSet;
 
-use corral_profiles::{
-    AllowList, ContactDirectory, DeviceProfile, DeviceSerial, DirectoryContact, GroupName,
-    SourceFile, resolve,
-};
+use corral_profiles::{AllowList, DeviceProfile, DeviceSerial, GroupName, SourceFile, resolve};
+
+use crate::state::Directory;
 
 /// Why a pushed profile cannot be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,23 +40,15 @@ pub struct Target {
     pub undelivered_groups: BTreeSet<GroupName>,
 }
 
-/// A contact book that knows every group and has no members: groups resolve, empty.
-struct NoMembers;
-
-impl ContactDirectory for NoMembers {
-    fn group(&self, _group: &GroupName) -> Option<Vec<DirectoryContact>> {
-        Some(Vec::new())
-    }
-
-    fn group_names(&self) -> Vec<GroupName> {
-        Vec::new()
-    }
-}
-
 impl Target {
     /// Resolves a pushed (or stored) canonical profile `text` announced as `version`, for the
     /// phone with `serial`.
-    pub fn resolve(text: &str, version: &str, serial: Option<&str>) -> Result<Target, TargetError> {
+    pub fn resolve(
+        text: &str,
+        version: &str,
+        serial: Option<&str>,
+        directory: &Directory,
+    ) -> Result<Target, TargetError> {
         let files = [SourceFile::new("pushed-profile.toml", text)];
         let resolution = resolve(&files, None);
         if resolution.has_errors() {
@@ -79,12 +70,12 @@ impl Target {
         let device = profile.for_device(serial.as_ref());
         let allow = device
             .settings
-            .allow_list(&NoMembers)
+            .allow_list(directory)
             .map_err(|e| TargetError::Invalid(e.to_string()))?;
         Ok(Target {
             version: actual,
             text: text.to_owned(),
-            undelivered_groups: device.settings.contacts.groups.clone(),
+            undelivered_groups: directory.missing(&device.settings.contacts.groups),
             profile: device,
             allow,
         })
@@ -111,7 +102,7 @@ mod tests {
     #[test]
     fn a_pushed_profile_resolves_for_the_device() {
         let (text, version) = canonical();
-        let t = Target::resolve(&text, &version, None).unwrap();
+        let t = Target::resolve(&text, &version, None, &Directory::default()).unwrap();
         assert_eq!(t.version, version);
         assert_eq!(t.profile.settings.agent.reconcile.as_secs(), 15 * 60);
         assert_eq!(t.allow.len(), 2);
@@ -122,16 +113,59 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec!["staff", "suppliers"]
         );
-        let van = Target::resolve(&text, &version, Some("R58M41ABCDE")).unwrap();
+        let van =
+            Target::resolve(&text, &version, Some("R58M41ABCDE"), &Directory::default()).unwrap();
         assert_eq!(van.profile.settings.agent.reconcile.as_secs(), 5 * 60);
+    }
+
+    #[test]
+    fn pushed_groups_reach_the_allow_list() {
+        let (text, version) = canonical();
+        let push = corral_wire::ContactsPush {
+            push_seq: 3,
+            version: "sha256:00000000000000aa".into(),
+            groups: [(
+                "staff".to_owned(),
+                vec![corral_wire::PushedContact {
+                    id: "c1".into(),
+                    name: "Anna Berg".into(),
+                    number: "+49301111111".into(),
+                    basis: "consent".into(),
+                }],
+            )]
+            .into(),
+        };
+        let directory = Directory::from_push(&push).unwrap();
+        let t = Target::resolve(&text, &version, None, &directory).unwrap();
+        assert_eq!(t.allow.len(), 3);
+        assert!(t.allow.contacts().iter().any(|c| c.name == "Anna Berg"));
+        assert_eq!(
+            t.undelivered_groups
+                .iter()
+                .map(GroupName::as_str)
+                .collect::<Vec<_>>(),
+            vec!["suppliers"]
+        );
     }
 
     #[test]
     fn a_wrong_version_or_text_is_refused() {
         let (text, _) = canonical();
-        let err = Target::resolve(&text, "sha256:0000000000000000", None).unwrap_err();
+        let err = Target::resolve(
+            &text,
+            "sha256:0000000000000000",
+            None,
+            &Directory::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, TargetError::VersionMismatch { .. }), "{err}");
-        let err = Target::resolve("name = 3", "sha256:0000000000000000", None).unwrap_err();
+        let err = Target::resolve(
+            "name = 3",
+            "sha256:0000000000000000",
+            None,
+            &Directory::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, TargetError::Invalid(_)), "{err}");
     }
 }

@@ -20,7 +20,13 @@ fn target() -> Target {
         ),
     ];
     let p = corral_profiles::resolve_one(&files, "butcher-shop", None).unwrap();
-    Target::resolve(&p.canonical_toml(), p.version().as_str(), None).unwrap()
+    Target::resolve(
+        &p.canonical_toml(),
+        p.version().as_str(),
+        None,
+        &Default::default(),
+    )
+    .unwrap()
 }
 
 #[test]

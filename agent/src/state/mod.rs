@@ -7,6 +7,7 @@
 //!   ca.pem                   the controller's CA: the only trust root for the gateway
 //!   config.toml              device id, gateway address and server name, phone serial
 //!   applied.json             the applied profile (version, canonical text), the last push acted on
+//!   contacts.json      0600  the contact groups last pushed (see `directory`)
 //!   outbox/log               reports not yet acknowledged (see `outbox`)
 //!   key.next.pem, cert.next.pem   a certificate renewal in progress (finished at start-up)
 //! ```
@@ -19,6 +20,7 @@
 //! key material (`DeviceKey`'s `Debug` is redacted).
 
 mod applied;
+mod directory;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -29,6 +31,7 @@ use corral_wire::tls::DeviceKey;
 use serde::{Deserialize, Serialize};
 
 pub use applied::{Applied, PendingResult, Wanted};
+pub use directory::Directory;
 
 /// Why the state directory could not be used; the message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -214,6 +217,26 @@ impl StateDir {
                 reason: e.to_string(),
             }),
         }
+    }
+
+    /// The contact groups last pushed (empty before the first push).
+    pub fn directory(&self) -> Result<Directory, StateError> {
+        match self.read("contacts.json")? {
+            None => Ok(Directory::default()),
+            Some(text) => serde_json::from_str(&text).map_err(|e| StateError::Invalid {
+                path: self.path("contacts.json"),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Replaces the pushed contact groups atomically (0600: they name people).
+    pub fn write_directory(&self, directory: &Directory) -> Result<(), StateError> {
+        let text = serde_json::to_vec(directory).map_err(|e| StateError::Invalid {
+            path: self.path("contacts.json"),
+            reason: e.to_string(),
+        })?;
+        self.write_atomic("contacts.json", &text, 0o600)
     }
 
     /// Replaces the applied state atomically.

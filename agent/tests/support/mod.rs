@@ -76,5 +76,11 @@ pub fn butcher_shop() -> Target {
     let files = ["base.toml", "butcher-shop.toml"]
         .map(|f| SourceFile::new(f, std::fs::read_to_string(format!("{root}{f}")).unwrap()));
     let p = corral_profiles::resolve_one(&files, "butcher-shop", None).unwrap();
-    Target::resolve(&p.canonical_toml(), p.version().as_str(), None).unwrap()
+    Target::resolve(
+        &p.canonical_toml(),
+        p.version().as_str(),
+        None,
+        &Default::default(),
+    )
+    .unwrap()
 }

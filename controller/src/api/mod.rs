@@ -1,6 +1,6 @@
 //! The REST API under `/api/v1`: JSON over HTTP, authenticated with API tokens
 //! (`Authorization: Bearer api-…`), for profiles, devices, enrollment tokens, the
-//! event log and provisioning runs (what a remote station records). Documented by an OpenAPI 3.1 document built from the same route table.
+//! event log, provisioning runs (what a remote station records) and the contact book. Documented by an OpenAPI 3.1 document built from the same route table.
 //!
 //! Owns: the route table ([`routes`]), access control ([`auth`]), request parsing
 //! ([`extract`]), the error envelope ([`error`]) and one module per resource.
@@ -9,6 +9,8 @@
 //! panic on anything a client sends.
 
 pub mod auth;
+mod contact_schemas;
+pub mod contacts;
 mod device_actions;
 mod devices;
 mod enrollment;

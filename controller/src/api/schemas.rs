@@ -253,7 +253,7 @@ fn provisioning_run() -> Value {
 
 /// Every schema, by name.
 pub fn all() -> Value {
-    let schemas: Vec<(&str, Value)> = vec![
+    let mut schemas: Vec<(&str, Value)> = vec![
         (
             "Error",
             object(
@@ -611,6 +611,7 @@ pub fn all() -> Value {
         ),
         ("ProvisioningRun", provisioning_run()),
     ];
+    schemas.extend(super::contact_schemas::all());
     Value::Object(
         schemas
             .into_iter()

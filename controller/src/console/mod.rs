@@ -14,6 +14,7 @@ mod assign;
 mod audit;
 mod clone;
 pub mod clone_capture;
+mod contacts;
 pub mod error;
 mod fleet;
 pub mod headers;

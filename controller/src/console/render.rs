@@ -82,6 +82,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         "clone.html",
         include_str!("../../../web/templates/clone.html"),
     ),
+    (
+        "contacts.html",
+        include_str!("../../../web/templates/contacts.html"),
+    ),
+    (
+        "contact.html",
+        include_str!("../../../web/templates/contact.html"),
+    ),
+    (
+        "erase.html",
+        include_str!("../../../web/templates/erase.html"),
+    ),
+    (
+        "erasure.html",
+        include_str!("../../../web/templates/erasure.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

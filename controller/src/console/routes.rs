@@ -8,8 +8,8 @@
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    ConsoleState, assign, audit, clone, fleet, login, phone, profile_download, profile_edit,
-    profiles, render, rollout,
+    ConsoleState, assign, audit, clone, contacts, fleet, login, phone, profile_download,
+    profile_edit, profiles, render, rollout,
 };
 use crate::api::auth::Access;
 
@@ -87,4 +87,13 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/profiles/{name}/rollout/abort", Administer, "Abort a staged rollout", rollout::abort),
     route!(Get "/phones/{id}/clone", Operate, "A phone captured as a profile, for review", clone::show),
     route!(Post "/phones/{id}/clone", Operate, "Save a phone's capture as a new profile", clone::save),
+    route!(Get "/contacts", Read, "The contact book: search, groups", contacts::list),
+    route!(Get "/contacts/new", Operate, "The new-contact form", contacts::new_form),
+    route!(Post "/contacts/new", Operate, "Add a contact", contacts::create),
+    route!(Get "/contacts/{id}", Read, "One contact with its lawful basis", contacts::show),
+    route!(Post "/contacts/{id}", Operate, "Change a contact", contacts::update),
+    route!(Get "/contacts/{id}/erase", Operate, "Confirm an erasure", contacts::confirm_erase),
+    route!(Post "/contacts/{id}/erase", Operate, "Erase a contact from every phone", contacts::erase),
+    route!(Get "/erasures/{id}", Read, "An erasure's per-phone proof", contacts::erasure),
+    route!(Post "/contact-groups", Operate, "Create a contact group", contacts::create_group),
 ];

@@ -7,6 +7,8 @@
 //! Must never: do I/O, know SQL, HTTP or the wire format. Randomness (token and id
 //! generation) and the wall clock ([`Timestamp::now`]) are the only outside inputs.
 
+mod contact_fields;
+mod contacts;
 mod fleet;
 mod ids;
 mod provisioning;
@@ -14,6 +16,11 @@ mod secrets;
 mod time;
 mod users;
 
+pub use contact_fields::{BasisFields, ContactFields, FieldError};
+pub use contacts::{
+    Basis, CompanyName, Consent, Contact, ContactDraft, ContactGroup, ContactGroupSummary,
+    ContactId, ContactName, Pseudonym, PseudonymKey,
+};
 pub use fleet::{
     ApplyOutcome, ApplyResult, Assignment, AssignmentTarget, CertificateRecord, Delivery,
     DeliveryState, Device, DeviceReport, DeviceStatus, EnrollmentBinding, EnrollmentToken, Event,

@@ -249,6 +249,15 @@ async fn outgoing(gw: &Inner, push: ClaimedPush, cache: &mut ProfileCache) -> Op
                 }
             }
         }
+        PushContent::Body(body) if kind.as_str() == crate::store::CONTACTS_KIND => {
+            match crate::allow_lists::push_from_body(seq, &body) {
+                Ok(list) => Some(Outgoing::Contacts(Box::new(list))),
+                Err(e) => {
+                    tracing::error!(%device, seq, error = %e, "Stored allow-list is unreadable; not sent.");
+                    None
+                }
+            }
+        }
         PushContent::Body(_) => {
             tracing::warn!(%device, seq, kind = kind.as_str(), "No agent message for this push kind; not sent.");
             None

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::{mpsc, watch};
 
 use crate::domain::{CertSerial, DeviceId};
-use corral_wire::{Command, PreparedProfile};
+use corral_wire::{Command, ContactsPush, PreparedProfile};
 
 /// Something for a session to send.
 #[derive(Debug, Clone)]
@@ -20,6 +20,8 @@ pub(super) enum Outgoing {
     Profile { seq: u64, profile: PreparedProfile },
     /// A command (its `push_seq` is the push's seq).
     Command(Command),
+    /// A contact allow-list (its `push_seq` is the push's seq).
+    Contacts(Box<ContactsPush>),
 }
 
 impl Outgoing {
@@ -27,6 +29,7 @@ impl Outgoing {
         match self {
             Outgoing::Profile { seq, .. } => *seq,
             Outgoing::Command(c) => c.push_seq,
+            Outgoing::Contacts(c) => c.push_seq,
         }
     }
 }

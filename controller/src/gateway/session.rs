@@ -288,6 +288,9 @@ impl Session<'_> {
             Outgoing::Command(command) => {
                 write_message(stream, &ControllerMessage::Command(command.clone())).await
             }
+            Outgoing::Contacts(list) => {
+                write_message(stream, &ControllerMessage::ContactsPush((**list).clone())).await
+            }
         };
         written.map_err(|e| End::Transport(e.to_string()))?;
         self.in_flight.push(seq);

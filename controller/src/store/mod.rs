@@ -4,7 +4,7 @@
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
 //! users with sessions and API tokens, uploaded profile sources, provisioning runs and
-//! their steps, the console's fleet page, staged rollouts).
+//! their steps, the console's fleet page, staged rollouts, the contact book).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -15,8 +15,10 @@
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
 mod agents;
+mod allow_lists;
 mod answers;
 mod certificates;
+mod contacts;
 mod devices;
 mod enrollment;
 mod events;
@@ -38,6 +40,11 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
 pub use agents::{ClaimedPush, PushContent};
+pub use allow_lists::{
+    AllowListPush, CONTACTS_KIND, DeviceAllowList, DeviceProfileText, ErasureReason,
+    ErasureReceipt, ErasureRecord, QueuedAllowList,
+};
+pub use contacts::{ContactQuery, PERSON_TABLES, PersonRecord};
 pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
 pub use outbox::{AckOutcome, Lease, QueuedPush};
@@ -169,6 +176,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "rollouts",
         include_str!("../../migrations/sqlite/0007_rollouts.sql"),
     ),
+    (
+        9,
+        "contacts",
+        include_str!("../../migrations/sqlite/0009_contacts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -200,6 +212,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "rollouts",
         include_str!("../../migrations/postgres/0007_rollouts.sql"),
+    ),
+    (
+        9,
+        "contacts",
+        include_str!("../../migrations/postgres/0009_contacts.sql"),
     ),
 ];
 

@@ -93,7 +93,7 @@ fn delivery_from_row(row: &AnyRow) -> Result<Delivery> {
 /// Appends a push (not a profile push: those come from [`queue_current_versions`]) to a
 /// device's outbox with the next `seq`. The seq counter is bumped first, so on SQLite and
 /// PostgreSQL alike concurrent enqueuers serialise on that row.
-async fn enqueue_in(
+pub(super) async fn enqueue_in(
     conn: &mut AnyConnection,
     device: &DeviceId,
     kind: &PushKind,

@@ -31,6 +31,13 @@ pub enum AnswerReport {
         /// What the command printed for the operator (`collect_logs`).
         output: Option<String>,
     },
+    /// An allow-list push's result: applied (`error` is `None`) or failed.
+    Contacts {
+        seq: u64,
+        push_seq: u64,
+        version: String,
+        error: Option<String>,
+    },
 }
 
 impl Store {
@@ -105,6 +112,23 @@ async fn answer_in(conn: &mut AnyConnection, answer: &AgentAnswer, now: Timestam
                 command_id,
                 error.as_deref(),
                 output.as_deref(),
+                now,
+            )
+            .await?;
+        }
+        Some(AnswerReport::Contacts {
+            seq,
+            push_seq,
+            version,
+            error,
+        }) => {
+            super::allow_lists::contacts_result_in(
+                conn,
+                &answer.device,
+                *seq,
+                *push_seq,
+                version,
+                error.as_deref(),
                 now,
             )
             .await?;

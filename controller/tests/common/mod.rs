@@ -14,6 +14,7 @@ pub mod db;
 pub mod fixtures;
 pub mod http;
 pub mod schema;
+pub mod schema_walk;
 pub mod webdriver;
 
 /// Declares each listed `async fn name(store: TestStore)` as two tests, `sqlite::name` and

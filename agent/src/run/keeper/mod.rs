@@ -8,13 +8,15 @@
 
 mod commands;
 pub use commands::{LOG_BYTES, LOG_LINES, REBOOT};
+mod contacts;
 mod record;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corral_wire::{
-    AgentMessage, ApplyOutcome, ApplyResult, Command, DriftReport, ProfilePush, StateReport,
+    AgentMessage, ApplyOutcome, ApplyResult, Command, ContactsPush, DriftReport, ProfilePush,
+    StateReport,
 };
 use serde_json::Value;
 use tokio::sync::{Notify, mpsc, watch};
@@ -25,7 +27,7 @@ use crate::observe::Observer;
 use crate::outbox::{Outbox, OutboxError};
 use crate::reconcile::{self, PushDecision, Target};
 use crate::shell::PhoneShell;
-use crate::state::{Applied, StateDir, StateError};
+use crate::state::{Applied, Directory, StateDir, StateError};
 
 /// What the keeper is asked to do.
 #[derive(Debug, Clone)]
@@ -34,6 +36,8 @@ pub enum Event {
     Push(ProfilePush),
     /// A command from the controller.
     Command(Command),
+    /// The contact groups' members from the controller.
+    Contacts(ContactsPush),
 }
 
 /// What the session needs to know about the keeper (for Hello and heartbeats).
@@ -86,6 +90,11 @@ pub struct Keeper {
     last_drift: Option<Vec<Value>>,
     last_reconcile: Option<Instant>,
     metrics: Arc<Metrics>,
+    /// The contact groups last pushed.
+    directory: Directory,
+    /// A contacts push whose list is not on the phone yet (its result said failed): its
+    /// `applied` result follows the first clean reconcile.
+    contacts_pending: Option<(u64, String)>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -107,8 +116,13 @@ fn status_of(applied: &Applied, target: Option<&Target>) -> Status {
     }
 }
 
-fn resolve_stored(text: &str, version: &str, serial: Option<&str>) -> Option<Target> {
-    match Target::resolve(text, version, serial) {
+fn resolve_stored(
+    text: &str,
+    version: &str,
+    serial: Option<&str>,
+    directory: &Directory,
+) -> Option<Target> {
+    match Target::resolve(text, version, serial, directory) {
         Ok(t) => Some(t),
         Err(e) => {
             tracing::error!(error = %e, version, "A stored profile does not resolve; waiting for a new one.");
@@ -139,12 +153,16 @@ impl Keeper {
             state.write_applied(&applied)?;
             outbox_changed.notify_one();
         }
+        let directory = state.directory()?;
         let target = match (&applied.profile, &applied.version) {
-            (Some(text), Some(version)) => resolve_stored(text, version, serial.as_deref()),
+            (Some(text), Some(version)) => {
+                resolve_stored(text, version, serial.as_deref(), &directory)
+            }
             _ => None,
         };
         let wanted = applied.wanted.as_ref().and_then(|w| {
-            resolve_stored(&w.profile, &w.version, serial.as_deref()).map(|t| (t, w.push_seq))
+            resolve_stored(&w.profile, &w.version, serial.as_deref(), &directory)
+                .map(|t| (t, w.push_seq))
         });
         let (status, rx) = watch::channel(status_of(&applied, target.as_ref()));
         Ok((
@@ -163,6 +181,8 @@ impl Keeper {
                 last_drift: None,
                 last_reconcile: None,
                 metrics,
+                directory,
+                contacts_pending: None,
             },
             rx,
         ))
@@ -204,6 +224,7 @@ impl Keeper {
                 event = events.recv() => match event {
                     Some(Event::Push(p)) => self.push(p).await,
                     Some(Event::Command(c)) => self.command(c).await,
+                    Some(Event::Contacts(c)) => self.contacts(c).await,
                     None => return,
                 },
                 () = sleep_until(due), if timer => self.scheduled(false).await,
@@ -234,6 +255,7 @@ impl Keeper {
         if let Some((target, push_seq)) = self.wanted.clone() {
             let report = self.reconcile(&target).await;
             if report.clean() {
+                self.confirm_pending_contacts(&report);
                 tracing::info!(version = %target.version, "A profile that had failed is applied now.");
                 let actions = descriptions(&report);
                 let (version, change) = (
@@ -255,6 +277,9 @@ impl Keeper {
         let report = self.reconcile(&target).await;
         for d in &report.done {
             tracing::info!(repaired = %d.description, "Drift repaired.");
+        }
+        if report.clean() {
+            self.confirm_pending_contacts(&report);
         }
         self.report(&report, &target, forced);
     }
@@ -317,7 +342,12 @@ impl Keeper {
                 );
             }
             PushDecision::Apply => {
-                match Target::resolve(&push.profile, &push.version, self.serial.as_deref()) {
+                match Target::resolve(
+                    &push.profile,
+                    &push.version,
+                    self.serial.as_deref(),
+                    &self.directory,
+                ) {
                     Err(e) => {
                         let outcome = ApplyOutcome::Failed {
                             errors: vec![e.to_string()],

@@ -112,6 +112,20 @@ impl Session<'_> {
                 self.answer(Some(result.push_seq), Some(report)).await?;
                 self.ack_report(result.seq).await
             }
+            AgentMessage::ContactsResult(result) => {
+                let error = match result.outcome {
+                    WireOutcome::Applied => None,
+                    WireOutcome::Failed { errors } => Some(errors.join("; ")),
+                };
+                let report = AnswerReport::Contacts {
+                    seq: result.seq,
+                    push_seq: result.push_seq,
+                    version: result.version,
+                    error,
+                };
+                self.answer(Some(result.push_seq), Some(report)).await?;
+                self.ack_report(result.seq).await
+            }
             AgentMessage::RenewRequest(request) => {
                 let now = Timestamp::now();
                 let issued = self

@@ -162,7 +162,12 @@ pub async fn provision_phone(
             };
         }
     };
-    let target = Target::resolve(&spec.canonical_toml, &spec.version, Some(&serial));
+    let target = Target::resolve(
+        &spec.canonical_toml,
+        &spec.version,
+        Some(&serial),
+        &Default::default(),
+    );
     let mut job = Job {
         spec,
         name: name.clone(),
