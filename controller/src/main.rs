@@ -35,6 +35,9 @@ enum Command {
     /// Enrollment tokens.
     #[command(subcommand)]
     Token(cli::token::TokenCommand),
+    /// The audit log: verify its hash chain.
+    #[command(subcommand)]
+    Audit(cli::audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -49,5 +52,6 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => cli::check_config::run(args),
         Command::Admin(cmd) => cli::admin::run(cmd),
         Command::Token(cmd) => cli::token::run(cmd),
+        Command::Audit(cmd) => cli::audit::run(cmd),
     }
 }

@@ -1,8 +1,9 @@
-//! The controller's own subcommands (`serve`, `check-config`, `admin`, `token`): argument
+//! The controller's own subcommands (`serve`, `check-config`, `admin`, `token`, `audit`): argument
 //! parsing and output. One module per command; the work itself lives in the library.
 //! Must never: hold logic a test would want to call without the binary.
 
 pub mod admin;
+pub mod audit;
 pub mod check_config;
 pub mod serve;
 pub mod token;

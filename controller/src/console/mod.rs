@@ -1,5 +1,5 @@
 //! The web console: server-rendered HTML pages for IT admins (fleet, phone detail,
-//! profiles, audit log), usable without JavaScript, with login sessions in cookies.
+//! profiles, audit log with export, users and roles, account settings), usable without JavaScript, with login sessions in cookies.
 //!
 //! Owns: the console's route table ([`routes`]), sessions, CSRF and role checks
 //! ([`session`]), login throttling ([`throttle`]), security headers ([`headers`]),
@@ -8,17 +8,22 @@
 //! GET or without the session's CSRF token, or run a handler without the capability its
 //! route's role column names (every handler takes one).
 
+mod account;
 mod audit;
+pub mod clock;
 pub mod error;
+mod export;
 mod fleet;
 pub mod headers;
 mod login;
+mod password_policy;
 mod phone;
 mod profiles;
 pub mod render;
 pub mod routes;
 pub mod session;
 pub mod throttle;
+mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +54,15 @@ pub struct ConsoleOptions {
     pub online_window: Duration,
     /// Phones per fleet page.
     pub page_size: u32,
+    /// Where sessions read the time (a hand-moved clock in tests).
+    pub clock: clock::Clock,
+}
+
+impl ConsoleOptions {
+    /// The current time by [`ConsoleOptions::clock`].
+    pub fn now(&self) -> crate::domain::Timestamp {
+        self.clock.now()
+    }
 }
 
 impl Default for ConsoleOptions {
@@ -60,6 +74,7 @@ impl Default for ConsoleOptions {
             throttle: ThrottlePolicy::default(),
             online_window: Duration::from_secs(200),
             page_size: 50,
+            clock: clock::Clock::system(),
         }
     }
 }

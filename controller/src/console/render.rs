@@ -58,6 +58,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "audit.html",
         include_str!("../../../web/templates/audit.html"),
     ),
+    (
+        "users.html",
+        include_str!("../../../web/templates/users.html"),
+    ),
+    (
+        "account.html",
+        include_str!("../../../web/templates/account.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

@@ -7,7 +7,7 @@
 
 use axum::routing::{MethodRouter, get, post};
 
-use super::{ConsoleState, audit, fleet, login, phone, profiles, render};
+use super::{ConsoleState, account, audit, fleet, login, phone, profiles, render, users};
 use crate::api::auth::Access;
 
 /// The HTTP methods the console uses: GET shows, POST changes (never the other way).
@@ -72,4 +72,14 @@ pub static ROUTES: &[Route] = &[
     route!(Get "/profiles/{name}/diff", Read, "The diff between two versions", profiles::diff),
     route!(Get "/audit", Read, "The audit log, filterable", audit::list),
     route!(Get "/static/console.css", Public, "The stylesheet", render::stylesheet),
+    route!(Get "/audit/export.csv", Read, "The filtered audit log as CSV", audit::export_csv),
+    route!(Get "/audit/export.json", Read, "The filtered audit log as JSON", audit::export_json),
+    route!(Get "/users", Administer, "Users and roles", users::list),
+    route!(Post "/users", Administer, "Create a user", users::create),
+    route!(Post "/users/{name}/role", Administer, "Change a user's role", users::set_role),
+    route!(Post "/users/{name}/disable", Administer, "Disable a user, ending their sessions and tokens", users::disable),
+    route!(Post "/users/{name}/enable", Administer, "Enable a user again", users::enable),
+    route!(Get "/account", Read, "Account settings: password and sessions", account::show),
+    route!(Post "/account/password", Read, "Change one's own password", account::change_password),
+    route!(Post "/account/sessions/{prefix}/end", Read, "End one of one's own sessions", account::end_session),
 ];

@@ -4,7 +4,7 @@
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
 //! users with sessions and API tokens, uploaded profile sources, provisioning runs and
-//! their steps, the console's fleet page).
+//! their steps, the console's fleet page, the event log's hash chain).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -14,9 +14,11 @@
 //! each query exists once. SQLite write transactions start with `BEGIN IMMEDIATE` so two
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
+mod accounts;
 mod agents;
 mod answers;
 mod certificates;
+mod chain;
 mod devices;
 mod enrollment;
 mod events;
@@ -36,7 +38,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
+pub use accounts::SessionInfo;
 pub use agents::{ClaimedPush, PushContent};
+pub use chain::ChainVerdict;
 pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
 pub use outbox::{AckOutcome, Lease, QueuedPush};
@@ -162,6 +166,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "console",
         include_str!("../../migrations/sqlite/0005_console.sql"),
     ),
+    (
+        8,
+        "audit chain",
+        include_str!("../../migrations/sqlite/0008_audit_chain.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -188,6 +197,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "console",
         include_str!("../../migrations/postgres/0005_console.sql"),
+    ),
+    (
+        8,
+        "audit chain",
+        include_str!("../../migrations/postgres/0008_audit_chain.sql"),
     ),
 ];
 
@@ -273,7 +287,9 @@ impl Store {
             | sqlx::migrate::MigrateError::ExecuteMigration(e, _) => StoreError::from(e),
             other => StoreError::Invalid(format!("migrating the database: {other}")),
         })?;
-        Ok(Store { pool, engine })
+        let store = Store { pool, engine };
+        store.seal_unchained_events().await?;
+        Ok(store)
     }
 
     /// Which engine this store runs on.
@@ -293,11 +309,18 @@ impl Store {
     }
 
     /// A transaction for a change. On SQLite it takes the write lock up front, so a
-    /// transaction that reads before it writes cannot fail on a lock upgrade.
+    /// transaction that reads before it writes cannot fail on a lock upgrade. On
+    /// PostgreSQL it takes the event chain's advisory lock first (`chain.rs`): writers
+    /// serialise as they do on SQLite, and a transaction that appends an event never
+    /// waits for the chain while holding a row lock another appender needs.
     async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.engine {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
+            Engine::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                chain::lock(&mut tx).await?;
+                tx
+            }
         })
     }
 }
