@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn the_hash_is_sha256_of_the_canonical_bytes() {
-        expect!["b0b8c1ef0e6e1fb6e9e8fe4bb5e7fa61c2c2b7d1c7e0fb0f1bd3da6fcb2c0a1d"]
+        expect!["264a7e5da9cbfb2324e14bb761e54eb2d93e410959338b52d1b66c2b9797d697"]
             .assert_eq(&hash(&event(1, GENESIS)));
     }
 
