@@ -23,6 +23,7 @@ pub mod render;
 pub mod routes;
 pub mod session;
 pub mod throttle;
+pub mod tls;
 mod users;
 
 use std::sync::Arc;
@@ -39,8 +40,8 @@ use throttle::{Throttle, ThrottlePolicy};
 /// How the console behaves; the defaults suit production.
 #[derive(Debug, Clone)]
 pub struct ConsoleOptions {
-    /// Served over HTTPS: `__Host-` cookies with `Secure`, and HSTS. The controller does
-    /// not serve HTTPS itself yet, so this is `false` unless a TLS-terminating front sets it.
+    /// Served over HTTPS: `__Host-` cookies with `Secure`, and HSTS. Set it when serving
+    /// through [`tls::serve`] or behind a TLS-terminating front.
     pub tls: bool,
     /// A session unused this long ends (ASVS 7.3.1).
     pub idle_timeout: Duration,
