@@ -295,3 +295,58 @@ async fn the_audit_log_filters_by_time_range(store: TestStore) {
     assert_eq!(ns(between(Some(3), None)).await, [4, 3]);
     assert_eq!(ns(between(None, Some(1))).await, [0]);
 }
+
+/// A database written before the chain existed (migrations 1 to 5 only): opening it with
+/// this store applies migration 0008 and seals the old events into the chain, oldest
+/// first, so verification covers them too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_written_before_the_chain_are_sealed_when_the_store_opens() {
+    use corral_controller::store::{Store, StoreOptions, migrations};
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let old: Vec<Migration> = migrations(Engine::Sqlite)
+        .iter()
+        .filter(|(version, _, _)| *version <= 5)
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                description.into(),
+                MigrationType::Simple,
+                sqlx::SqlSafeStr::into_sql_str(sql),
+                false,
+            )
+        })
+        .collect();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    Migrator::with_migrations(old).run(&mut conn).await.unwrap();
+    for n in 0..3 {
+        sqlx::query(
+            "INSERT INTO events (at, device_id, actor, kind, detail) VALUES ($1, NULL, 'user:old', 'test.old', $2)",
+        )
+        .bind(1_700_000_000_000_i64 + n)
+        .bind(format!("{{\"n\":{n}}}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    conn.close().await.unwrap();
+
+    let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+    store.append_event(&admin_event(3), NOW).await.unwrap();
+    match store.verify_event_chain().await.unwrap() {
+        ChainVerdict::Intact { events, .. } => assert_eq!(events, 4),
+        ChainVerdict::Broken(found) => panic!("{found}"),
+    }
+    let oldest = store.events(None, 0, 1).await.unwrap();
+    assert_eq!(oldest[0].actor, "user:old");
+    // Opening again changes nothing (sealing is done once).
+    store.close().await;
+    let store = Store::open(&url, &StoreOptions::default()).await.unwrap();
+    match store.verify_event_chain().await.unwrap() {
+        ChainVerdict::Intact { events, .. } => assert_eq!(events, 4),
+        ChainVerdict::Broken(found) => panic!("{found}"),
+    }
+}
