@@ -150,3 +150,49 @@ async fn the_console_serves_https_with_secure_cookies_and_hsts() {
     assert!(!String::from_utf8_lossy(&answer).contains("HTTP/1.1 200"));
     let _ = stop.send(());
 }
+
+/// `corral serve` with `CORRAL_CONSOLE_TLS=ca`: the listener speaks HTTPS with a
+/// certificate from the data directory's CA (`ca/ca.crt`), and says so on stdout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corral_serve_speaks_https_when_configured() {
+    use rustls::pki_types::pem::PemObject as _;
+    use std::io::BufRead as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = common::binary::corral()
+        .env("CORRAL_GATEWAY_LISTEN", "127.0.0.1:0")
+        .env("CORRAL_ENROLLMENT_LISTEN", "127.0.0.1:0")
+        .env("CORRAL_CONSOLE_TLS", "ca")
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let addr: SocketAddr = tokio::task::spawn_blocking(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(at) = line.strip_prefix("corral: console and API on https://") {
+                return at.parse().unwrap();
+            }
+            assert!(!line.contains("on http://"), "{line}");
+        }
+        panic!("corral serve ended without announcing its HTTPS listener")
+    })
+    .await
+    .unwrap();
+    let ca_pem = std::fs::read(dir.path().join("ca").join("ca.crt")).unwrap();
+    let ca = CertificateDer::from_pem_slice(&ca_pem).unwrap();
+    let answer = https(
+        addr,
+        &ca,
+        "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("ok\n"), "{answer}");
+}
