@@ -48,6 +48,9 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/account", "ATU"),
     ("POST", "/account/password", "ATU"),
     ("POST", "/account/sessions/{prefix}/end", "ATU"),
+    ("GET", "/enrollment", "AT"),
+    ("POST", "/enrollment/tokens", "AT"),
+    ("POST", "/enrollment/tokens/{prefix}/revoke", "AT"),
 ];
 
 fn letter(role: Role) -> char {

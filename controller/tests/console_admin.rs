@@ -442,3 +442,55 @@ async fn every_post_route_refuses_a_missing_or_foreign_csrf_token() {
     assert_eq!(admin.get("/fleet").await.status, 200);
     assert!(hidden_field(&admin.get("/fleet").await.body, "csrf").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrollment_tokens_are_shown_once_with_their_command_and_can_be_revoked() {
+    let app = spawn_console().await;
+    let mut tess = Visitor::logged_in(app.addr, Role::Technician).await;
+    let csrf = tess.csrf().await;
+    let r = tess
+        .post(
+            "/enrollment/tokens",
+            &[("csrf", &csrf), ("group", "tills"), ("expires", "2h")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let at = r.body.find("<code id=\"token\">").unwrap();
+    let token = r.body[at + 17..].split('<').next().unwrap().to_owned();
+    let fingerprint = app.ctl.state.ca.fingerprint().to_owned();
+    assert!(
+        r.body
+            .contains(&format!("--ca-fingerprint {fingerprint} --token {token}")),
+        "{}",
+        r.body
+    );
+    let prefix = token
+        .split('-')
+        .nth(1)
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned();
+    let list = tess.get("/enrollment").await.body;
+    assert!(!list.contains(&token), "the secret is shown only once");
+    assert!(
+        list.contains(&prefix) && list.contains("group tills") && list.contains("usable"),
+        "{list}"
+    );
+    let r = tess
+        .post(
+            &format!("/enrollment/tokens/{prefix}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(tess.get("/enrollment").await.body.contains("revoked"));
+    let r = tess
+        .post(
+            "/enrollment/tokens",
+            &[("csrf", &csrf), ("profile", "a"), ("group", "b")],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+}

@@ -11,6 +11,7 @@
 mod account;
 mod audit;
 pub mod clock;
+mod enrollment;
 pub mod error;
 mod export;
 mod fleet;

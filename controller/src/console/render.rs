@@ -66,6 +66,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "account.html",
         include_str!("../../../web/templates/account.html"),
     ),
+    (
+        "enrollment.html",
+        include_str!("../../../web/templates/enrollment.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

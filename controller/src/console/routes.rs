@@ -7,7 +7,9 @@
 
 use axum::routing::{MethodRouter, get, post};
 
-use super::{ConsoleState, account, audit, fleet, login, phone, profiles, render, users};
+use super::{
+    ConsoleState, account, audit, enrollment, fleet, login, phone, profiles, render, users,
+};
 use crate::api::auth::Access;
 
 /// The HTTP methods the console uses: GET shows, POST changes (never the other way).
@@ -82,4 +84,7 @@ pub static ROUTES: &[Route] = &[
     route!(Get "/account", Read, "Account settings: password and sessions", account::show),
     route!(Post "/account/password", Read, "Change one's own password", account::change_password),
     route!(Post "/account/sessions/{prefix}/end", Read, "End one of one's own sessions", account::end_session),
+    route!(Get "/enrollment", Operate, "Enrollment tokens", enrollment::show),
+    route!(Post "/enrollment/tokens", Operate, "Create an enrollment token, shown once", enrollment::create),
+    route!(Post "/enrollment/tokens/{prefix}/revoke", Operate, "Revoke an enrollment token", enrollment::revoke),
 ];
