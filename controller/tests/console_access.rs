@@ -51,6 +51,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/enrollment", "AT"),
     ("POST", "/enrollment/tokens", "AT"),
     ("POST", "/enrollment/tokens/{prefix}/revoke", "AT"),
+    ("GET", "/provisioning", "ATU"),
 ];
 
 fn letter(role: Role) -> char {

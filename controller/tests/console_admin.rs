@@ -494,3 +494,35 @@ async fn enrollment_tokens_are_shown_once_with_their_command_and_can_be_revoked(
         .await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provisioning_view_shows_every_stations_runs_and_refreshes_itself() {
+    use corral_controller::domain::{ProfileName, ProvisionStep};
+    let app = spawn_console().await;
+    let store = &app.ctl.state.store;
+    let profile = ProfileName::parse("base").unwrap();
+    let run = store
+        .start_provisioning_run("R58M1234", &profile, Timestamp::now())
+        .await
+        .unwrap();
+    store
+        .start_provisioning_step(run, ProvisionStep::WorkProfile, Timestamp::now())
+        .await
+        .unwrap();
+    let mut otto = Visitor::logged_in(app.addr, Role::Auditor).await;
+    let page = otto.get("/provisioning").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("<meta http-equiv=\"refresh\" content=\"5\">"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("R58M1234"), "{}", page.body);
+    assert!(
+        page.body.contains("work_profile (running)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("in progress"), "{}", page.body);
+}

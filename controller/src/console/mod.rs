@@ -20,6 +20,7 @@ mod login;
 mod password_policy;
 mod phone;
 mod profiles;
+mod provisioning;
 pub mod render;
 pub mod routes;
 pub mod session;

@@ -70,6 +70,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "enrollment.html",
         include_str!("../../../web/templates/enrollment.html"),
     ),
+    (
+        "provisioning.html",
+        include_str!("../../../web/templates/provisioning.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

@@ -8,7 +8,8 @@
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    ConsoleState, account, audit, enrollment, fleet, login, phone, profiles, render, users,
+    ConsoleState, account, audit, enrollment, fleet, login, phone, profiles, provisioning, render,
+    users,
 };
 use crate::api::auth::Access;
 
@@ -87,4 +88,5 @@ pub static ROUTES: &[Route] = &[
     route!(Get "/enrollment", Operate, "Enrollment tokens", enrollment::show),
     route!(Post "/enrollment/tokens", Operate, "Create an enrollment token, shown once", enrollment::create),
     route!(Post "/enrollment/tokens/{prefix}/revoke", Operate, "Revoke an enrollment token", enrollment::revoke),
+    route!(Get "/provisioning", Read, "Live view of phones being provisioned", provisioning::live),
 ];

@@ -26,6 +26,7 @@ mod fleet_page;
 mod outbox;
 mod profiles;
 mod provisioning;
+mod provisioning_live;
 mod reports;
 mod rows;
 mod sources;
