@@ -285,6 +285,7 @@ async fn provision(
         profile: Some(PROFILE.parse()?),
         connect: simulator.addrs().to_vec(),
         use_adb_server: false,
+        usb: false,
         concurrency: usize::try_from(phones)?,
         station: Station {
             key: dir.join("station-adbkey"),

@@ -3,6 +3,7 @@
 //!
 //! Layout (lldap-style layers; dependencies point inward):
 //! - [`domain`]: newtypes parsed at the boundary and plain records. No I/O.
+//! - [`audit_chain`]: the event log's hash chain — canonical encoding, hash, verification (pure).
 //! - [`store`]: the only module that knows SQL; one module per aggregate behind [`store::Store`].
 //! - [`ca`]: the internal certificate authority; the only module that reads the CA key.
 //! - [`config`]: the one typed configuration (file → environment → command line).
@@ -22,6 +23,7 @@
 pub mod adb;
 pub mod allow_lists;
 pub mod api;
+pub mod audit_chain;
 pub mod ca;
 pub mod config;
 pub mod console;

@@ -39,6 +39,9 @@ enum Command {
     Enroll(cli::enroll::EnrollArgs),
     /// List the fleet: status, profile and version, last seen.
     Devices(cli::devices::DevicesArgs),
+    /// The audit log: verify its hash chain.
+    #[command(subcommand)]
+    Audit(cli::audit::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -55,5 +58,6 @@ fn main() -> ExitCode {
         Command::Token(cmd) => cli::token::run(cmd),
         Command::Enroll(args) => cli::enroll::run(args),
         Command::Devices(args) => cli::devices::run(args),
+        Command::Audit(cmd) => cli::audit::run(cmd),
     }
 }

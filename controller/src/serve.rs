@@ -233,7 +233,9 @@ pub async fn serve_bound(
             println!("corral: {what} on {at}");
         }
     }
-    println!("corral: console and API on http://{bound}");
+    let tls = console_tls(&state)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("corral: console and API on {scheme}://{bound}");
     tracing::info!(%bound, database = %state.config.database, "Controller started.");
     let store = state.store.clone();
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
@@ -251,11 +253,21 @@ pub async fn serve_bound(
     let agent_stop = stopped(stop.clone());
     let agent_listeners =
         tokio::spawn(async move { serve_agent_listeners(&agent_state, agents, agent_stop).await });
-    let served = serve_console(listener, state, async move {
+    let shutdown = async move {
         shutdown.await;
         stop_tx.send_replace(true);
-    })
-    .await;
+    };
+    let served = match tls {
+        None => serve_console(listener, state, shutdown).await,
+        Some(config) => {
+            let options = ConsoleOptions {
+                tls: true,
+                ..ConsoleOptions::default()
+            };
+            crate::console::tls::serve(listener, config, router_with(state, options), shutdown)
+                .await
+        }
+    };
     let agents_served = agent_listeners.await;
     store.close().await;
     served.map_err(|source| ServeError::Listen {
@@ -267,6 +279,43 @@ pub async fn serve_bound(
     }
     tracing::info!("Controller stopped.");
     Ok(())
+}
+
+/// The console's TLS configuration per `console.tls`, or `None` for plain HTTP. A
+/// CA-issued certificate is renewed in place at 70% of its lifetime (checked hourly).
+fn console_tls(state: &AppState) -> Result<Option<Arc<rustls::ServerConfig>>, ServeError> {
+    use crate::config::ConsoleTls;
+    match &state.config.console_tls {
+        ConsoleTls::Off => Ok(None),
+        ConsoleTls::Ca => {
+            let (config, certificate) = crate::console::tls::config_from_ca(
+                Arc::clone(&state.ca),
+                &state.config.server_names,
+                Timestamp::now(),
+            )?;
+            tokio::spawn(async move {
+                let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+                loop {
+                    hourly.tick().await;
+                    if let Err(e) = certificate.renew_if_due(Timestamp::now()) {
+                        tracing::warn!(error = %e, "Console TLS: renewing the certificate failed.");
+                    }
+                }
+            });
+            Ok(Some(config))
+        }
+        ConsoleTls::Files { cert, key } => {
+            let read = |path: &Path| {
+                std::fs::read(path).map_err(|e| {
+                    ServeError::Ca(CaError::Invalid(format!("reading {}: {e}", path.display())))
+                })
+            };
+            Ok(Some(crate::console::tls::config_from_pem(
+                &read(cert)?,
+                &read(key)?,
+            )?))
+        }
+    }
 }
 
 /// On SIGUSR1 the gateway looks at every online device's outbox at once: the way another

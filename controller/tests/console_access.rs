@@ -14,9 +14,10 @@ use common::console::{
 };
 use corral_controller::api::auth::Access;
 use corral_controller::console::ConsoleOptions;
+use corral_controller::console::clock::Clock;
 use corral_controller::console::routes::{ROUTES, Verb};
 use corral_controller::console::throttle::ThrottlePolicy;
-use corral_controller::domain::{DeviceStatus, Role, UserName};
+use corral_controller::domain::{DeviceStatus, Role, Timestamp, UserName};
 
 /// Who may use each console route: `A`dmin, `T`echnician, a`U`ditor; `public` needs no
 /// session. Adding a route to `console::routes::ROUTES` without a row here fails.
@@ -58,6 +59,20 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/contacts/{id}/erase", "AT"),
     ("GET", "/erasures/{id}", "ATU"),
     ("POST", "/contact-groups", "AT"),
+    ("GET", "/audit/export.csv", "ATU"),
+    ("GET", "/audit/export.json", "ATU"),
+    ("GET", "/users", "A"),
+    ("POST", "/users", "A"),
+    ("POST", "/users/{name}/role", "A"),
+    ("POST", "/users/{name}/disable", "A"),
+    ("POST", "/users/{name}/enable", "A"),
+    ("GET", "/account", "ATU"),
+    ("POST", "/account/password", "ATU"),
+    ("POST", "/account/sessions/{prefix}/end", "ATU"),
+    ("GET", "/enrollment", "AT"),
+    ("POST", "/enrollment/tokens", "AT"),
+    ("POST", "/enrollment/tokens/{prefix}/revoke", "AT"),
+    ("GET", "/provisioning", "ATU"),
 ];
 
 fn letter(role: Role) -> char {
@@ -72,6 +87,7 @@ fn concrete(path: &str) -> String {
     path.replace("{id}", "0123456789abcdef0123456789abcdef")
         .replace("{name}", "base")
         .replace("{version}", "sha256:0000000000000000")
+        .replace("{prefix}", "0123456789ab")
 }
 
 #[test]
@@ -262,32 +278,37 @@ async fn login_rotates_the_session_and_logout_ends_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_end_when_idle_and_at_their_absolute_limit() {
-    let idle = spawn_console_with(ConsoleOptions {
-        idle_timeout: Duration::from_millis(600),
+    // The console's clock is moved by hand: no sleeping, no timing in the assertions.
+    let (clock, hand) = Clock::manual(Timestamp::now());
+    let app = spawn_console_with(ConsoleOptions {
+        clock,
         ..ConsoleOptions::default()
     })
     .await;
-    let mut v = Visitor::logged_in(idle.addr, Role::Auditor).await;
-    assert_eq!(v.get("/fleet").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(900)).await;
-    assert_eq!(v.get("/fleet").await.header("location"), Some("/login"));
+    let mut v = Visitor::logged_in(app.addr, Role::Auditor).await;
+    hand.advance(Duration::from_secs(29 * 60));
+    assert_eq!(
+        v.get("/fleet").await.status,
+        200,
+        "29 idle minutes are fine"
+    );
+    hand.advance(Duration::from_secs(30 * 60 + 1));
+    assert_eq!(
+        v.get("/fleet").await.header("location"),
+        Some("/login"),
+        "30 idle minutes end it"
+    );
 
-    let absolute = spawn_console_with(ConsoleOptions {
-        absolute_timeout: Duration::from_millis(900),
-        ..ConsoleOptions::default()
-    })
-    .await;
-    let mut v = Visitor::logged_in(absolute.addr, Role::Auditor).await;
-    let mut ended = false;
-    for _ in 0..10 {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        if v.get("/fleet").await.status == 303 {
-            ended = true;
-            break;
-        }
+    // In constant use (never idle 30 minutes) it still ends 12 hours after login.
+    let mut v = Visitor::logged_in(app.addr, Role::Auditor).await;
+    for _ in 0..(12 * 60 / 20 - 1) {
+        hand.advance(Duration::from_secs(20 * 60));
+        assert_eq!(v.get("/fleet").await.status, 200);
     }
-    assert!(
-        ended,
+    hand.advance(Duration::from_secs(20 * 60));
+    assert_eq!(
+        v.get("/fleet").await.header("location"),
+        Some("/login"),
         "a session in constant use still ends at its absolute limit"
     );
 }

@@ -258,6 +258,7 @@ async fn the_audit_log_reads_newest_first_with_filters(store: TestStore) {
         kind: kind.map(str::to_owned),
         actor: actor.map(str::to_owned),
         device: device.cloned(),
+        ..EventFilter::default()
     };
     let by_actor = store
         .events_newest_first(&filter(None, Some("user:ada"), None), None, 100)

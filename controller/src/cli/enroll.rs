@@ -39,6 +39,10 @@ pub struct EnrollArgs {
     /// Do not ask the adb server for phones (only --connect).
     #[arg(long)]
     pub no_adb_server: bool,
+    /// Also take the phones on USB directly, without an adb server (builds with the `usb`
+    /// feature only; stop the adb server first, it holds the phones).
+    #[arg(long)]
+    pub usb: bool,
     /// The adb server.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5037")]
     pub adb_server: SocketAddrV4,
@@ -119,6 +123,7 @@ pub fn run(args: EnrollArgs) -> ExitCode {
             profile,
             connect: args.connect.clone(),
             use_adb_server: !args.no_adb_server,
+            usb: args.usb,
             concurrency: usize::try_from(args.concurrency)?,
             station,
             agent_builds: agent_builds(&args.agent)?,

@@ -1,9 +1,10 @@
-//! The controller's own subcommands (`serve`, `check-config`, `admin`, `token`) and the
-//! station's (`enroll`, `devices`): argument
+//! The controller's own subcommands (`serve`, `check-config`, `admin`, `token`, `audit`)
+//! and the station's (`enroll`, `devices`): argument
 //! parsing and output. One module per command; the work itself lives in the library.
 //! Must never: hold logic a test would want to call without the binary.
 
 pub mod admin;
+pub mod audit;
 pub mod check_config;
 pub mod devices;
 pub mod enroll;

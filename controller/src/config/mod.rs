@@ -7,7 +7,7 @@
 //! tests need no `set_var`), or print secrets (`Display` redacts the database password).
 //!
 //! ```toml
-//! [console]     listen = "127.0.0.1:8080"
+//! [console]     listen = "127.0.0.1:8080"   tls = "off" | "ca" | "files" (tls_cert, tls_key)
 //! [gateway]     listen = "0.0.0.0:8443"
 //! [enrollment]  listen = "0.0.0.0:8444"     token_ttl = "24h"
 //! [database]    url = "postgres://corral@db/corral"   # default: SQLite in the data dir
@@ -117,6 +117,36 @@ pub struct Config {
     pub device_cert_lifetime: Duration,
     /// Names in the listeners' server certificate (`certificates.server_names`).
     pub server_names: Vec<String>,
+    /// Whether and how the console serves HTTPS itself (`console.tls`).
+    pub console_tls: ConsoleTls,
+}
+
+/// How the console listener speaks: plain HTTP (for loopback or behind a TLS-terminating
+/// proxy), HTTPS with a certificate from the internal CA for `certificates.server_names`,
+/// or HTTPS with a supplied certificate chain and key (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleTls {
+    /// `console.tls = "off"` (the default).
+    Off,
+    /// `console.tls = "ca"`.
+    Ca,
+    /// `console.tls = "files"` with `console.tls_cert` and `console.tls_key`.
+    Files { cert: PathBuf, key: PathBuf },
+}
+
+impl fmt::Display for ConsoleTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConsoleTls::Off => write!(f, "tls = \"off\""),
+            ConsoleTls::Ca => write!(f, "tls = \"ca\""),
+            ConsoleTls::Files { cert, key } => write!(
+                f,
+                "tls = \"files\"\ntls_cert = {:?}\ntls_key = {:?}",
+                cert.display().to_string(),
+                key.display().to_string()
+            ),
+        }
+    }
 }
 
 /// Command-line values; `None` leaves the file/environment value.
@@ -131,7 +161,7 @@ pub struct Overrides {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     #[serde(default)]
-    console: Listen,
+    console: ConsoleSection,
     #[serde(default)]
     gateway: Listen,
     #[serde(default)]
@@ -146,6 +176,15 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct Listen {
     listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsoleSection {
+    listen: Option<String>,
+    tls: Option<String>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,6 +373,7 @@ impl Config {
                     }
                 },
             )?,
+            console_tls: console_tls(&file.console, env)?,
         })
     }
 
@@ -353,12 +393,51 @@ impl Config {
     }
 }
 
+/// `console.tls` and, for `files`, `console.tls_cert` and `console.tls_key`.
+fn console_tls(
+    file: &ConsoleSection,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ConsoleTls, ConfigError> {
+    let mode = parse_with(
+        pick("console.tls", None, env, file.tls.as_ref()),
+        "off".to_owned(),
+        |s| match s {
+            "off" | "ca" | "files" => Ok(s.to_owned()),
+            _ => Err("must be \"off\", \"ca\" or \"files\"".into()),
+        },
+    )?;
+    let path = |key: &str, value: Option<&String>| {
+        parse_with(
+            pick(key, None, env, value),
+            None,
+            |s| -> Result<Option<PathBuf>, String> { Ok(Some(PathBuf::from(s))) },
+        )
+    };
+    let cert = path("console.tls_cert", file.tls_cert.as_ref())?;
+    let key = path("console.tls_key", file.tls_key.as_ref())?;
+    Ok(match (mode.as_str(), cert, key) {
+        ("off", _, _) => ConsoleTls::Off,
+        ("ca", _, _) => ConsoleTls::Ca,
+        (_, Some(cert), Some(key)) => ConsoleTls::Files { cert, key },
+        _ => {
+            return Err(ConfigError::Invalid {
+                key: "console.tls".into(),
+                reason: "\"files\" needs console.tls_cert and console.tls_key".into(),
+            });
+        }
+    })
+}
+
 /// The effective configuration as TOML, secrets redacted (what `corral check-config` prints).
 impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<String> = self.server_names.iter().map(|n| format!("{n:?}")).collect();
         writeln!(f, "# data directory: {}", self.data_dir.display())?;
-        writeln!(f, "[console]\nlisten = \"{}\"\n", self.console_listen)?;
+        writeln!(
+            f,
+            "[console]\nlisten = \"{}\"\n{}\n",
+            self.console_listen, self.console_tls
+        )?;
         writeln!(f, "[gateway]\nlisten = \"{}\"\n", self.gateway_listen)?;
         writeln!(
             f,

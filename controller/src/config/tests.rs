@@ -34,6 +34,7 @@ fn defaults_need_no_file() {
         # data directory: /srv/corral
         [console]
         listen = "127.0.0.1:8080"
+        tls = "off"
 
         [gateway]
         listen = "0.0.0.0:8443"
@@ -130,4 +131,43 @@ fn durations_read_and_print_alike() {
     assert_eq!(format_duration(Duration::from_secs(90)), "90s");
     assert!(parse_duration("0h").is_err());
     assert!(parse_duration("12").is_err());
+}
+
+#[test]
+fn the_console_serves_https_from_the_ca_or_supplied_files_when_asked() {
+    let tls = |file: Option<&str>, env: &[(&str, &str)]| {
+        load(file, env, Overrides::default()).map(|c| c.console_tls)
+    };
+    assert_eq!(tls(None, &[]).unwrap(), ConsoleTls::Off);
+    assert_eq!(
+        tls(None, &[("CORRAL_CONSOLE_TLS", "ca")]).unwrap(),
+        ConsoleTls::Ca
+    );
+    let files = "[console]\ntls = \"files\"\ntls_cert = \"/etc/corral/cert.pem\"\ntls_key = \"/etc/corral/key.pem\"\n";
+    assert_eq!(
+        tls(Some(files), &[]).unwrap(),
+        ConsoleTls::Files {
+            cert: "/etc/corral/cert.pem".into(),
+            key: "/etc/corral/key.pem".into()
+        }
+    );
+    let shown = load(Some(files), &[], Overrides::default())
+        .unwrap()
+        .to_string();
+    assert!(
+        shown.contains("tls = \"files\"\ntls_cert = \"/etc/corral/cert.pem\""),
+        "{shown}"
+    );
+    assert_eq!(
+        tls(Some("[console]\ntls = \"files\"\n"), &[])
+            .unwrap_err()
+            .to_string(),
+        "invalid console.tls: \"files\" needs console.tls_cert and console.tls_key"
+    );
+    assert!(
+        tls(None, &[("CORRAL_CONSOLE_TLS", "yes")])
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid console.tls (from CORRAL_CONSOLE_TLS)")
+    );
 }

@@ -22,7 +22,7 @@ use super::session::{
     LOGIN_COOKIE, MaybeSession, SESSION_COOKIE, Viewer, client_address, cookie, cookie_name,
     set_cookie,
 };
-use crate::domain::{NewEvent, Password, PasswordHash, SessionToken, Timestamp, UserName};
+use crate::domain::{NewEvent, Password, PasswordHash, SessionToken, UserName};
 
 /// A hash to verify against when there is no user, so a wrong name costs the same time as
 /// a wrong password.
@@ -128,7 +128,7 @@ pub async fn submit(
     {
         store.delete_session(&token).await?;
     }
-    let now = Timestamp::now();
+    let now = console.options.now();
     let token = SessionToken::generate();
     store
         .create_session(
@@ -179,7 +179,7 @@ pub async fn logout(
                 kind: "user.logged_out".into(),
                 detail: serde_json::json!({ "via": "console" }),
             },
-            Timestamp::now(),
+            console.options.now(),
         )
         .await?;
     let mut response = Redirect::to("/login").into_response();

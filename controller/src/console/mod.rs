@@ -1,5 +1,5 @@
 //! The web console: server-rendered HTML pages for IT admins (fleet, phone detail,
-//! profiles, audit log), usable without JavaScript, with login sessions in cookies.
+//! profiles, audit log with export, users and roles, account settings), usable without JavaScript, with login sessions in cookies.
 //!
 //! Owns: the console's route table ([`routes`]), sessions, CSRF and role checks
 //! ([`session`]), login throttling ([`throttle`]), security headers ([`headers`]),
@@ -10,24 +10,32 @@
 //! GET or without the session's CSRF token, or run a handler without the capability its
 //! route's role column names (every handler takes one).
 
+mod account;
 mod assign;
 mod audit;
+pub mod clock;
 mod clone;
 pub mod clone_capture;
 mod contacts;
+mod enrollment;
 pub mod error;
+mod export;
 mod fleet;
 pub mod headers;
 mod login;
+mod password_policy;
 mod phone;
 mod profile_download;
 pub mod profile_edit;
 mod profiles;
+mod provisioning;
 pub mod render;
 mod rollout;
 pub mod routes;
 pub mod session;
 pub mod throttle;
+pub mod tls;
+mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,8 +51,8 @@ use throttle::{Throttle, ThrottlePolicy};
 /// How the console behaves; the defaults suit production.
 #[derive(Debug, Clone)]
 pub struct ConsoleOptions {
-    /// Served over HTTPS: `__Host-` cookies with `Secure`, and HSTS. The controller does
-    /// not serve HTTPS itself yet, so this is `false` unless a TLS-terminating front sets it.
+    /// Served over HTTPS: `__Host-` cookies with `Secure`, and HSTS. Set it when serving
+    /// through [`tls::serve`] or behind a TLS-terminating front.
     pub tls: bool,
     /// A session unused this long ends (ASVS 7.3.1).
     pub idle_timeout: Duration,
@@ -58,6 +66,15 @@ pub struct ConsoleOptions {
     pub online_window: Duration,
     /// Phones per fleet page.
     pub page_size: u32,
+    /// Where sessions read the time (a hand-moved clock in tests).
+    pub clock: clock::Clock,
+}
+
+impl ConsoleOptions {
+    /// The current time by [`ConsoleOptions::clock`].
+    pub fn now(&self) -> crate::domain::Timestamp {
+        self.clock.now()
+    }
 }
 
 impl Default for ConsoleOptions {
@@ -69,6 +86,7 @@ impl Default for ConsoleOptions {
             throttle: ThrottlePolicy::default(),
             online_window: Duration::from_secs(200),
             page_size: 50,
+            clock: clock::Clock::system(),
         }
     }
 }

@@ -98,6 +98,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         "erasure.html",
         include_str!("../../../web/templates/erasure.html"),
     ),
+    (
+        "users.html",
+        include_str!("../../../web/templates/users.html"),
+    ),
+    (
+        "account.html",
+        include_str!("../../../web/templates/account.html"),
+    ),
+    (
+        "enrollment.html",
+        include_str!("../../../web/templates/enrollment.html"),
+    ),
+    (
+        "provisioning.html",
+        include_str!("../../../web/templates/provisioning.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

@@ -8,8 +8,8 @@
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    ConsoleState, assign, audit, clone, contacts, fleet, login, phone, profile_download,
-    profile_edit, profiles, render, rollout,
+    ConsoleState, account, assign, audit, clone, contacts, enrollment, fleet, login, phone,
+    profile_download, profile_edit, profiles, provisioning, render, rollout, users,
 };
 use crate::api::auth::Access;
 
@@ -96,4 +96,18 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/contacts/{id}/erase", Operate, "Erase a contact from every phone", contacts::erase),
     route!(Get "/erasures/{id}", Read, "An erasure's per-phone proof", contacts::erasure),
     route!(Post "/contact-groups", Operate, "Create a contact group", contacts::create_group),
+    route!(Get "/audit/export.csv", Read, "The filtered audit log as CSV", audit::export_csv),
+    route!(Get "/audit/export.json", Read, "The filtered audit log as JSON", audit::export_json),
+    route!(Get "/users", Administer, "Users and roles", users::list),
+    route!(Post "/users", Administer, "Create a user", users::create),
+    route!(Post "/users/{name}/role", Administer, "Change a user's role", users::set_role),
+    route!(Post "/users/{name}/disable", Administer, "Disable a user, ending their sessions and tokens", users::disable),
+    route!(Post "/users/{name}/enable", Administer, "Enable a user again", users::enable),
+    route!(Get "/account", Read, "Account settings: password and sessions", account::show),
+    route!(Post "/account/password", Read, "Change one's own password", account::change_password),
+    route!(Post "/account/sessions/{prefix}/end", Read, "End one of one's own sessions", account::end_session),
+    route!(Get "/enrollment", Operate, "Enrollment tokens", enrollment::show),
+    route!(Post "/enrollment/tokens", Operate, "Create an enrollment token, shown once", enrollment::create),
+    route!(Post "/enrollment/tokens/{prefix}/revoke", Operate, "Revoke an enrollment token", enrollment::revoke),
+    route!(Get "/provisioning", Read, "Live view of phones being provisioned", provisioning::live),
 ];

@@ -28,7 +28,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::ConsoleState;
 use super::error::ConsoleError;
 use crate::api::auth::Access;
-use crate::domain::{AdminUser, Role, SessionToken, Timestamp};
+use crate::domain::{AdminUser, Role, SessionToken};
 
 /// Largest form body the console reads (the CSRF check buffers it).
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -140,7 +140,7 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
         match console
             .app
             .store
-            .session_user(&token, idle, Timestamp::now())
+            .session_user(&token, idle, console.options.now())
             .await
         {
             Ok(user) => {

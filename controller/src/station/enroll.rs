@@ -43,6 +43,9 @@ pub struct EnrollOptions {
     pub connect: Vec<SocketAddr>,
     /// Whether to ask the adb server for its phones.
     pub use_adb_server: bool,
+    /// Whether to take the phones on USB directly, without an adb server (needs the
+    /// `usb` cargo feature).
+    pub usb: bool,
     pub concurrency: usize,
     pub station: Station,
     /// `corral-agent` builds by ABI.
@@ -74,6 +77,14 @@ pub enum EnrollError {
     /// The adb server is needed (no `--connect`) but does not answer.
     #[error(transparent)]
     AdbServer(AdbError),
+    /// `--usb` given to a build without the `usb` feature.
+    #[error(
+        "--usb needs a corral built with the `usb` feature (cargo build --release --features usb); use the adb server instead"
+    )]
+    NoUsb,
+    /// Listing the USB buses failed.
+    #[error(transparent)]
+    Usb(AdbError),
     /// Writing the progress failed (stdout closed).
     #[error("cannot write the progress: {0}")]
     Output(#[from] std::io::Error),
@@ -126,6 +137,9 @@ async fn discover(
         }
         server_note = format!(" (adb server {})", options.station.server);
     }
+    if options.usb {
+        phones.extend(usb_phones()?);
+    }
     for addr in &options.connect {
         let serial = addr.to_string();
         let listed = phones.iter().any(|p| p.serial() == serial);
@@ -139,6 +153,25 @@ async fn discover(
         });
     }
     Ok(phones)
+}
+
+/// The phones on the station's USB buses with an ADB interface.
+#[cfg(feature = "usb")]
+fn usb_phones() -> Result<Vec<PhoneAddress>, EnrollError> {
+    let listed = adb::usb::list().map_err(EnrollError::Usb)?;
+    Ok(listed
+        .into_iter()
+        .map(|p| PhoneAddress::Usb {
+            bus: p.bus,
+            address: p.address,
+        })
+        .collect())
+}
+
+/// Without the `usb` feature there is no USB access of our own.
+#[cfg(not(feature = "usb"))]
+fn usb_phones() -> Result<Vec<PhoneAddress>, EnrollError> {
+    Err(EnrollError::NoUsb)
 }
 
 /// The phone's model (`getprop ro.product.model`), or `-` when it cannot be asked.

@@ -2,7 +2,7 @@
 //! acknowledgement and an apply result saying "applied". A fleet-wide push brings
 //! thousands of these at once; recorded one by one they cost six statements each, here a
 //! handful of statements per batch (`… WHERE (device_id, seq) IN (VALUES …)`,
-//! `UPDATE … FROM (VALUES …)`, one multi-row `INSERT` of events), on both engines.
+//! `UPDATE … FROM (VALUES …)`, multi-row `INSERT`s of events chained in Rust), on both engines.
 //!
 //! Owns: deciding which answers of a batch may take this path, and recording them with
 //! exactly the effects [`Store::ack_push`](super::Store::ack_push) and
@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::rows::{int, ms, opt_int, seq, text};
 use super::{AgentAnswer, AnswerReport, Result, StoreError};
-use crate::domain::{ApplyOutcome, DeviceId, DeviceReport, Timestamp};
+use crate::domain::{ApplyOutcome, DeviceId, DeviceReport, NewEvent, Timestamp};
 
 /// One answer on the set-based path: its index in the batch, the push it acknowledges and
 /// the report seq and version it says were applied.
@@ -233,22 +233,15 @@ pub(super) async fn record_simple_in(
         query = query.bind(s.device.as_str()).bind(*version);
     }
     query.execute(&mut *conn).await?;
-    let sql = format!(
-        "INSERT INTO events (at, device_id, actor, kind, detail) VALUES {}",
-        (0..fresh.len())
-            .map(|i| format!(
-                "($1, ${}, 'device', 'profile.applied', ${})",
-                2 + 2 * i,
-                3 + 2 * i
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
-    for (s, _, version) in &fresh {
-        let detail = serde_json::json!({ "version": version });
-        query = query.bind(s.device.as_str()).bind(detail.to_string());
-    }
-    query.execute(&mut *conn).await?;
+    let events: Vec<NewEvent> = fresh
+        .iter()
+        .map(|(s, _, version)| NewEvent {
+            device: Some(s.device.clone()),
+            actor: "device".into(),
+            kind: "profile.applied".into(),
+            detail: serde_json::json!({ "version": version }),
+        })
+        .collect();
+    super::events::append_all_in(&mut *conn, &events, now).await?;
     Ok(refused)
 }

@@ -1,10 +1,11 @@
-//! The event log: append-only (the schema refuses UPDATE and DELETE), read newest-last.
+//! The event log: append-only (the schema refuses UPDATE and DELETE) and hash-chained
+//! (`chain.rs`), read oldest-first for agents and newest-first for the console.
 
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::rows::{int, json, ms, opt_parsed, text, time};
-use super::{Result, Store};
+use super::{Result, Store, chain};
 use crate::domain::{DeviceId, Event, NewEvent, Timestamp};
 
 fn event_from_row(row: &AnyRow) -> Result<Event> {
@@ -19,24 +20,88 @@ fn event_from_row(row: &AnyRow) -> Result<Event> {
 }
 
 /// Appends inside the caller's transaction, so the event commits with the change it
-/// describes or not at all.
+/// describes or not at all. The event is chained (seq, previous hash, hash) under the
+/// chain lock, which the transaction then holds until it ends.
 pub(super) async fn append_in(
     conn: &mut AnyConnection,
     event: &NewEvent,
     now: Timestamp,
 ) -> Result<Event> {
+    let head = chain::lock_head(conn).await?;
+    let detail = event.detail.to_string();
+    let link = chain::link(&head, event, &detail, now);
     let row = sqlx::query(
-        "INSERT INTO events (at, device_id, actor, kind, detail) VALUES ($1, $2, $3, $4, $5) \
+        "INSERT INTO events (at, device_id, actor, kind, detail, seq, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          RETURNING id, at, device_id, actor, kind, detail",
     )
     .bind(ms(now))
     .bind(event.device.as_ref().map(DeviceId::as_str))
     .bind(event.actor.as_str())
     .bind(event.kind.as_str())
-    .bind(event.detail.to_string())
-    .fetch_one(conn)
+    .bind(detail.as_str())
+    .bind(link.seq)
+    .bind(head.hash.as_str())
+    .bind(link.hash.as_str())
+    .fetch_one(&mut *conn)
     .await?;
+    chain::set_head(conn, &link).await?;
     event_from_row(&row)
+}
+
+/// Appends many events in one multi-row INSERT per chunk (group-committed answers: a
+/// fleet-wide push brings thousands), chained in order inside the caller's transaction.
+pub(super) async fn append_all_in(
+    conn: &mut AnyConnection,
+    events: &[NewEvent],
+    now: Timestamp,
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut head = chain::lock_head(conn).await?;
+    // Seven values a row: 500 rows stay far under both engines' bound-value limits.
+    for chunk in events.chunks(super::CHUNK) {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for event in chunk {
+            let detail = event.detail.to_string();
+            let link = chain::link(&head, event, &detail, now);
+            rows.push((event, detail, head.hash.clone(), link.clone()));
+            head = link;
+        }
+        let sql = format!(
+            "INSERT INTO events (at, device_id, actor, kind, detail, seq, prev_hash, hash) VALUES {}",
+            (0..rows.len())
+                .map(|i| {
+                    let b = 2 + 7 * i;
+                    format!(
+                        "($1, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b,
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
+        for (event, detail, prev_hash, link) in &rows {
+            query = query
+                .bind(event.device.as_ref().map(DeviceId::as_str))
+                .bind(event.actor.as_str())
+                .bind(event.kind.as_str())
+                .bind(detail.as_str())
+                .bind(link.seq)
+                .bind(prev_hash.as_str())
+                .bind(link.hash.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    chain::set_head(conn, &head).await
 }
 
 impl Store {
@@ -70,7 +135,8 @@ impl Store {
 
     /// Newest first: events with `id < before` (all when `None`), at most `limit`,
     /// narrowed by the filters that are set (`kind` and `actor` match exactly; `kind` also
-    /// matches a prefix ending in `.`, e.g. `device.`). For the console's audit log.
+    /// matches a prefix ending in `.`, e.g. `device.`; `since` ≤ time < `until`). For the
+    /// console's audit log and its export.
     pub async fn events_newest_first(
         &self,
         filter: &EventFilter,
@@ -87,6 +153,7 @@ impl Store {
             "SELECT id, at, device_id, actor, kind, detail FROM events \
              WHERE id < $1 AND ($2 IS NULL OR device_id = $2) AND ($3 IS NULL OR actor = $3) \
              AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR kind LIKE $5 ESCAPE '\\') \
+             AND ($7 IS NULL OR at >= $7) AND ($8 IS NULL OR at < $8) \
              ORDER BY id DESC LIMIT $6",
         )
         .bind(before.unwrap_or(i64::MAX))
@@ -95,6 +162,8 @@ impl Store {
         .bind(kind_exact)
         .bind(kind_prefix)
         .bind(i64::from(limit))
+        .bind(filter.since.map(ms))
+        .bind(filter.until.map(ms))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(event_from_row).collect()
@@ -107,4 +176,8 @@ pub struct EventFilter {
     pub device: Option<DeviceId>,
     pub actor: Option<String>,
     pub kind: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only events before this time.
+    pub until: Option<Timestamp>,
 }

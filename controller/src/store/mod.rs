@@ -4,7 +4,8 @@
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
 //! users with sessions and API tokens, uploaded profile sources, provisioning runs and
-//! their steps, the console's fleet page, staged rollouts, the contact book).
+//! their steps, the console's fleet page, staged rollouts, the contact book, the event
+//! log's hash chain).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -14,10 +15,12 @@
 //! each query exists once. SQLite write transactions start with `BEGIN IMMEDIATE` so two
 //! writers queue on the busy timeout instead of failing on a lock upgrade.
 
+mod accounts;
 mod agents;
 mod allow_lists;
 mod answers;
 mod certificates;
+mod chain;
 mod contacts;
 mod devices;
 mod enrollment;
@@ -39,11 +42,13 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
+pub use accounts::SessionInfo;
 pub use agents::{ClaimedPush, PushContent};
 pub use allow_lists::{
     AllowListPush, CONTACTS_KIND, DeviceAllowList, DeviceProfileText, ErasureReason,
     ErasureReceipt, ErasureRecord, QueuedAllowList,
 };
+pub use chain::ChainVerdict;
 pub use contacts::{ContactQuery, PERSON_TABLES, PersonRecord};
 pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
@@ -177,6 +182,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0007_rollouts.sql"),
     ),
     (
+        8,
+        "audit chain",
+        include_str!("../../migrations/sqlite/0008_audit_chain.sql"),
+    ),
+    (
         9,
         "contacts",
         include_str!("../../migrations/sqlite/0009_contacts.sql"),
@@ -212,6 +222,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "rollouts",
         include_str!("../../migrations/postgres/0007_rollouts.sql"),
+    ),
+    (
+        8,
+        "audit chain",
+        include_str!("../../migrations/postgres/0008_audit_chain.sql"),
     ),
     (
         9,
@@ -302,7 +317,9 @@ impl Store {
             | sqlx::migrate::MigrateError::ExecuteMigration(e, _) => StoreError::from(e),
             other => StoreError::Invalid(format!("migrating the database: {other}")),
         })?;
-        Ok(Store { pool, engine })
+        let store = Store { pool, engine };
+        store.seal_unchained_events().await?;
+        Ok(store)
     }
 
     /// Which engine this store runs on.
@@ -322,11 +339,18 @@ impl Store {
     }
 
     /// A transaction for a change. On SQLite it takes the write lock up front, so a
-    /// transaction that reads before it writes cannot fail on a lock upgrade.
+    /// transaction that reads before it writes cannot fail on a lock upgrade. On
+    /// PostgreSQL it takes the event chain's advisory lock first (`chain.rs`): writers
+    /// serialise as they do on SQLite, and a transaction that appends an event never
+    /// waits for the chain while holding a row lock another appender needs.
     async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.engine {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
+            Engine::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                chain::lock(&mut tx).await?;
+                tx
+            }
         })
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::{
     StepRecord, Timestamp,
 };
 
-fn run_from_row(row: &AnyRow) -> Result<ProvisioningRun> {
+pub(super) fn run_from_row(row: &AnyRow) -> Result<ProvisioningRun> {
     Ok(ProvisioningRun {
         id: int(row, "id")?,
         serial: text(row, "serial")?,
@@ -26,7 +26,7 @@ fn run_from_row(row: &AnyRow) -> Result<ProvisioningRun> {
     })
 }
 
-fn step_from_row(row: &AnyRow) -> Result<StepRecord> {
+pub(super) fn step_from_row(row: &AnyRow) -> Result<StepRecord> {
     Ok(StepRecord {
         step: parsed(row, "step")?,
         started_at: time(row, "started_at")?,

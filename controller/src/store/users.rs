@@ -11,7 +11,7 @@ use crate::domain::{
     TokenPrefix, UserId, UserName,
 };
 
-fn user_from_row(row: &AnyRow) -> Result<AdminUser> {
+pub(super) fn user_from_row(row: &AnyRow) -> Result<AdminUser> {
     Ok(AdminUser {
         id: UserId(int(row, "id")?),
         name: parsed(row, "name")?,
