@@ -17,7 +17,8 @@ use anyhow::{Context, Result, bail};
 use corral_wire::client::AgentConnection;
 use corral_wire::tls::gateway_client_config;
 use corral_wire::{
-    AgentMessage, ApplyOutcome, ApplyResult, ControllerMessage, Hello, PROTOCOL_VERSION,
+    AgentMessage, ApplyOutcome, ApplyResult, ContactsResult, ControllerMessage, Hello,
+    PROTOCOL_VERSION,
 };
 use tokio::sync::{Semaphore, watch};
 use tokio::time::{Instant, interval_at};
@@ -161,6 +162,23 @@ async fn session(
                     log.acked_at = Some(now);
                     plan.progress.acked.fetch_add(1, Ordering::Relaxed);
                 }
+            }
+            Some(ControllerMessage::ContactsPush(push)) => {
+                // The allow-list of the profile's contact groups: answered at once, as a
+                // phone whose work profile already holds them would (not timed).
+                if push.push_seq <= processed {
+                    continue;
+                }
+                processed = push.push_seq;
+                conn.send(&AgentMessage::ContactsResult(ContactsResult {
+                    seq: next_seq,
+                    push_seq: push.push_seq,
+                    version: push.version,
+                    outcome: ApplyOutcome::Applied,
+                    actions: Vec::new(),
+                }))
+                .await?;
+                next_seq += 1;
             }
             Some(ControllerMessage::Goodbye(g)) => bail!("goodbye: {}", g.reason),
             Some(_) => {}
