@@ -219,6 +219,38 @@ impl Store {
     }
 }
 
+/// Takes an agent report's `seq` (and "last seen") if it is new for `device`: exactly
+/// once per report, in the caller's transaction. `Duplicate` for a seq seen before;
+/// `Forbidden` for a revoked device, `NotFound` for an unknown one (nothing written).
+pub(super) async fn advance_report_seq(
+    conn: &mut sqlx::AnyConnection,
+    device: &DeviceId,
+    report_seq: u64,
+    now: Timestamp,
+) -> Result<ReportOutcome> {
+    let fresh = sqlx::query(
+        "UPDATE devices SET last_report_seq = $2, last_seen_at = $3 \
+         WHERE id = $1 AND status = 'active' AND last_report_seq < $2",
+    )
+    .bind(device.as_str())
+    .bind(seq(report_seq)?)
+    .bind(ms(now))
+    .execute(&mut *conn)
+    .await?;
+    if one(&fresh) {
+        return Ok(ReportOutcome::Recorded);
+    }
+    let status = sqlx::query("SELECT status FROM devices WHERE id = $1")
+        .bind(device.as_str())
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?;
+    if text(&status, "status")? != "active" {
+        return Err(StoreError::Forbidden("the device is revoked"));
+    }
+    Ok(ReportOutcome::Duplicate)
+}
+
 /// The most of a command's output kept in its event (the agent bounds it too; this bound
 /// holds whatever an agent sends).
 pub const MAX_COMMAND_OUTPUT: usize = 64 * 1024;
@@ -235,24 +267,7 @@ pub(super) async fn record_command_in(
     output: Option<&str>,
     now: Timestamp,
 ) -> Result<ReportOutcome> {
-    let fresh = sqlx::query(
-        "UPDATE devices SET last_report_seq = $2, last_seen_at = $3 \
-             WHERE id = $1 AND status = 'active' AND last_report_seq < $2",
-    )
-    .bind(device.as_str())
-    .bind(seq(report_seq)?)
-    .bind(ms(now))
-    .execute(&mut *tx)
-    .await?;
-    if !one(&fresh) {
-        let status = sqlx::query("SELECT status FROM devices WHERE id = $1")
-            .bind(device.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?;
-        if text(&status, "status")? != "active" {
-            return Err(StoreError::Forbidden("the device is revoked"));
-        }
+    if advance_report_seq(tx, device, report_seq, now).await? == ReportOutcome::Duplicate {
         return Ok(ReportOutcome::Duplicate);
     }
     let (kind, mut detail) = match error {

@@ -15,9 +15,11 @@ use sqlx::AnyConnection;
 use super::contacts::contact_in;
 use super::devices::device_event;
 use super::outbox::enqueue_in;
-use super::rows::{ms, one, opt_text, opt_time, parsed, seq, text, time, uint};
+use super::rows::{ms, opt_text, opt_time, parsed, seq, text, time, uint};
 use super::{Result, Store, StoreError, events};
-use crate::domain::{ContactId, DeviceId, NewEvent, PushKind, Timestamp, VersionHash};
+use crate::domain::{
+    ContactId, DeviceId, NewEvent, PushKind, ReportOutcome, Timestamp, VersionHash,
+};
 
 /// The push kind of allow-lists; the body is the list as JSON (`allow_lists::ContactsBody`).
 pub const CONTACTS_KIND: &str = "contacts";
@@ -159,24 +161,9 @@ pub(super) async fn contacts_result_in(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<()> {
-    let fresh = sqlx::query(
-        "UPDATE devices SET last_report_seq = $2, last_seen_at = $3 \
-         WHERE id = $1 AND status = 'active' AND last_report_seq < $2",
-    )
-    .bind(device.as_str())
-    .bind(seq(report_seq)?)
-    .bind(ms(now))
-    .execute(&mut *conn)
-    .await?;
-    if !one(&fresh) {
-        let status = sqlx::query("SELECT status FROM devices WHERE id = $1")
-            .bind(device.as_str())
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("device {device}")))?;
-        if text(&status, "status")? != "active" {
-            return Err(StoreError::Forbidden("the device is revoked"));
-        }
+    if super::agents::advance_report_seq(conn, device, report_seq, now).await?
+        == ReportOutcome::Duplicate
+    {
         return Ok(());
     }
     let (kind, detail) = match error {

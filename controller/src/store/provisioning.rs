@@ -37,6 +37,22 @@ pub(super) fn step_from_row(row: &AnyRow) -> Result<StepRecord> {
     })
 }
 
+/// Gives each of `runs` its steps from `steps` (rows of `provisioning_steps`), in the
+/// order they ran; steps that started in the same millisecond keep the order of the steps.
+fn attach_steps(runs: &mut [ProvisioningRun], steps: &[AnyRow]) -> Result<()> {
+    for row in steps {
+        let run_id = int(row, "run_id")?;
+        let record = step_from_row(row)?;
+        if let Some(run) = runs.iter_mut().find(|r| r.id == run_id) {
+            run.steps.push(record);
+        }
+    }
+    for run in runs.iter_mut() {
+        run.steps.sort_by_key(|s| (s.started_at, s.step));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Starts a run for the phone `serial` on behalf of `actor` (`provisioning` for the
     /// controller's own station, `user:NAME` over the REST API); returns its id. Appends
@@ -216,17 +232,7 @@ impl Store {
         .bind(serial)
         .fetch_all(&self.pool)
         .await?;
-        for row in &steps {
-            let run_id = int(row, "run_id")?;
-            let record = step_from_row(row)?;
-            if let Some(run) = runs.iter_mut().find(|r| r.id == run_id) {
-                run.steps.push(record);
-            }
-        }
-        // Steps that started in the same millisecond keep the order they run in.
-        for run in &mut runs {
-            run.steps.sort_by_key(|s| (s.started_at, s.step));
-        }
+        attach_steps(&mut runs, &steps)?;
         Ok(runs)
     }
 }
@@ -261,16 +267,7 @@ impl Store {
         .bind(serial)
         .fetch_all(&self.pool)
         .await?;
-        for row in &steps {
-            let run_id = int(row, "run_id")?;
-            let record = step_from_row(row)?;
-            if let Some(run) = runs.iter_mut().find(|r| r.id == run_id) {
-                run.steps.push(record);
-            }
-        }
-        for run in &mut runs {
-            run.steps.sort_by_key(|s| (s.started_at, s.step));
-        }
+        attach_steps(&mut runs, &steps)?;
         Ok(runs)
     }
 }

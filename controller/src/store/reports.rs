@@ -4,10 +4,10 @@
 
 use sqlx::AnyConnection;
 
-use super::devices::{device_event, device_in};
-use super::rows::{ms, one, seq};
+use super::devices::device_event;
+use super::rows::ms;
 use super::{Result, Store, StoreError, agents, answers, events, outbox};
-use crate::domain::{ApplyOutcome, DeviceId, DeviceReport, DeviceStatus, ReportOutcome, Timestamp};
+use crate::domain::{ApplyOutcome, DeviceId, DeviceReport, ReportOutcome, Timestamp};
 
 /// One agent's answer that changes the store: the push it answers (acknowledged first)
 /// and/or a report. What the gateway hands to [`Store::record_answers`].
@@ -145,20 +145,9 @@ async fn record_report_in(
     now: Timestamp,
 ) -> Result<ReportOutcome> {
     {
-        let fresh = sqlx::query(
-            "UPDATE devices SET last_report_seq = $2, last_seen_at = $3 \
-             WHERE id = $1 AND status = 'active' AND last_report_seq < $2",
-        )
-        .bind(device.as_str())
-        .bind(seq(report.seq)?)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-        if !one(&fresh) {
-            let known = device_in(&mut *tx, device).await?;
-            if known.status != DeviceStatus::Active {
-                return Err(StoreError::Forbidden("the device is revoked"));
-            }
+        if agents::advance_report_seq(tx, device, report.seq, now).await?
+            == ReportOutcome::Duplicate
+        {
             return Ok(ReportOutcome::Duplicate);
         }
         if let Some(state) = &report.observed_state {
