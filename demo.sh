@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 cargo build --release --locked -p corral-controller -p corral-agent -p corral-devsim --bins
-exec target/release/corral demo "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/corral" demo "$@"
