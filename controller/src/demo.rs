@@ -128,7 +128,9 @@ fn admin_password(dir: &Path, generated: Option<String>) -> anyhow::Result<Optio
 async fn demo(args: DemoArgs) -> anyhow::Result<()> {
     let stop = serve::shutdown_signal();
     tokio::pin!(stop);
-    let dir = args.data_dir.clone();
+    // Absolute, so the phones' programs (run from inside the phones' directories) and the
+    // printed paths name the same place wherever they are used from.
+    let dir = std::path::absolute(&args.data_dir)?;
     serve::ensure_data_dir(&dir)?;
     let console = bind(args.listen, "console and API", "--listen").await?;
     let agents = AgentListeners {

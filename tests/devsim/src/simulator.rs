@@ -236,7 +236,15 @@ impl Simulator {
             });
         }
         let (temp, state_dir) = match &config.state_dir {
-            Some(dir) => (None, dir.clone()),
+            // Absolute: programs pushed to a phone run as host processes from inside its
+            // directory, so a relative path would name the wrong place once they chdir.
+            Some(dir) => (
+                None,
+                std::path::absolute(dir).map_err(|source| SimulatorError::StateDir {
+                    path: dir.clone(),
+                    source,
+                })?,
+            ),
             None => {
                 let temp = tempfile::Builder::new()
                     .prefix("corral-devsim-")
@@ -368,6 +376,40 @@ mod tests {
             phone_state_dir(Path::new("/s"), "127.0.0.1:5555"),
             PathBuf::from("/s/127.0.0.1_5555")
         );
+    }
+
+    /// A relative state directory (e.g. `corral demo --data-dir demo-data`) is made
+    /// absolute: the phones' programs run from inside their own directories.
+    #[tokio::test]
+    async fn a_relative_state_dir_is_made_absolute() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        let up = "../".repeat(cwd.components().count() - 1);
+        let relative = PathBuf::from(format!(
+            "{up}{}",
+            dir.path().display().to_string().trim_start_matches('/')
+        ));
+        assert!(relative.is_relative());
+        let sim = Simulator::start(SimulatorConfig {
+            phones: 1,
+            state_dir: Some(relative),
+            ..SimulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        assert!(
+            sim.state_dir().is_absolute(),
+            "{}",
+            sim.state_dir().display()
+        );
+        assert!(phone_state_dir(sim.state_dir(), sim.phones()[0].serial()).is_dir());
+        assert!(
+            sim.state_dir()
+                .canonicalize()
+                .unwrap()
+                .starts_with(dir.path().canonicalize().unwrap())
+        );
+        sim.shutdown().await;
     }
 
     #[tokio::test]
