@@ -192,25 +192,44 @@ impl ControllerLink for StoreLink {
         version: &'a str,
         timeout: Duration,
     ) -> BoxFuture<'a, Result<(), LinkError>> {
-        Box::pin(async move {
-            let deadline = tokio::time::Instant::now() + timeout;
-            loop {
-                let applied = match self.store.device(device).await {
-                    Ok(d) => d.applied_version.map(|v| v.as_str().to_owned()),
-                    Err(StoreError::NotFound(_)) => None,
-                    Err(e) => return Err(e.into()),
-                };
-                if applied.as_deref() == Some(version) {
-                    return Ok(());
-                }
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(LinkError::NotYet(match applied {
-                        Some(v) => format!("device {device} has applied {v}, not {version}"),
-                        None => format!("device {device} has not applied a profile yet"),
-                    }));
-                }
-                tokio::time::sleep(self.poll).await;
+        poll_applied(device, version, timeout, self.poll, move || async move {
+            match self.store.device(device).await {
+                Ok(d) => Ok(d.applied_version.map(|v| v.as_str().to_owned())),
+                Err(StoreError::NotFound(_)) => Ok(None),
+                Err(e) => Err(e.into()),
             }
         })
     }
+}
+
+/// Waits until `read` (the device's applied version, `None` before any) says `device` has
+/// applied `version`, asking every `poll`; after `timeout`, [`LinkError::NotYet`] says what
+/// it has instead. The one waiting rule of every [`ControllerLink::wait_applied`].
+pub fn poll_applied<'a, F, Fut>(
+    device: &'a DeviceId,
+    version: &'a str,
+    timeout: Duration,
+    poll: Duration,
+    mut read: F,
+) -> BoxFuture<'a, Result<(), LinkError>>
+where
+    F: FnMut() -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Option<String>, LinkError>> + Send + 'a,
+{
+    Box::pin(async move {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let applied = read().await?;
+            if applied.as_deref() == Some(version) {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(LinkError::NotYet(match applied {
+                    Some(v) => format!("device {device} has applied {v}, not {version}"),
+                    None => format!("device {device} has not applied a profile yet"),
+                }));
+            }
+            tokio::time::sleep(poll).await;
+        }
+    })
 }

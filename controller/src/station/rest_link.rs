@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::http::{Client, RestError};
 use crate::domain::{DeviceId, ProfileName, ProvisionStep, RunOutcome, StepOutcome};
-use crate::provision::link::BoxFuture;
+use crate::provision::link::{BoxFuture, poll_applied};
 use crate::provision::{ControllerLink, EnrollmentTarget, LinkError};
 
 impl From<RestError> for LinkError {
@@ -206,24 +206,15 @@ impl ControllerLink for RestLink {
         version: &'a str,
         timeout: Duration,
     ) -> BoxFuture<'a, Result<(), LinkError>> {
-        Box::pin(async move {
-            let deadline = tokio::time::Instant::now() + timeout;
-            loop {
-                let applied = match self.client.get(&format!("/devices/{device}")).await {
-                    Ok(view) => view["applied_version"].as_str().map(str::to_owned),
-                    Err(RestError::Api { status: 404, .. }) => None,
-                    Err(e) => return Err(e.into()),
-                };
-                if applied.as_deref() == Some(version) {
-                    return Ok(());
+        let path = format!("/devices/{device}");
+        poll_applied(device, version, timeout, self.poll, move || {
+            let path = path.clone();
+            async move {
+                match self.client.get(&path).await {
+                    Ok(view) => Ok(view["applied_version"].as_str().map(str::to_owned)),
+                    Err(RestError::Api { status: 404, .. }) => Ok(None),
+                    Err(e) => Err(e.into()),
                 }
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(LinkError::NotYet(match applied {
-                        Some(v) => format!("device {device} has applied {v}, not {version}"),
-                        None => format!("device {device} has not applied a profile yet"),
-                    }));
-                }
-                tokio::time::sleep(self.poll).await;
             }
         })
     }
