@@ -47,7 +47,10 @@ fn assert_public_headers(r: &common::http::Response, what: &str) {
     assert_eq!(r.header("set-cookie"), None, "{what}");
     assert!(!r.body.contains("<script"), "{what}");
     assert!(!r.body.contains("src=\"http"), "{what}");
-    assert!(!r.body.contains("href=\"http"), "{what}: only the built-in notice here");
+    assert!(
+        !r.body.contains("href=\"http"),
+        "{what}: only the built-in notice here"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,7 +61,12 @@ async fn a_contact_confirms_and_withdraws_through_their_link() {
     let r = admin
         .post(
             "/consent-wording",
-            &[("csrf", &csrf), ("shop_name", "Butcher Berg"), ("wording", WORDING), ("privacy_url", "")],
+            &[
+                ("csrf", &csrf),
+                ("shop_name", "Butcher Berg"),
+                ("wording", WORDING),
+                ("privacy_url", ""),
+            ],
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -72,19 +80,31 @@ async fn a_contact_confirms_and_withdraws_through_their_link() {
     let r = tech
         .post(
             "/contacts/new",
-            &[("csrf", &csrf), ("name", "Anna Berg"), ("number", "+49 30 1234567"), ("groups", "suppliers")],
+            &[
+                ("csrf", &csrf),
+                ("name", "Anna Berg"),
+                ("number", "+49 30 1234567"),
+                ("groups", "suppliers"),
+            ],
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let contact_page = r.header("location").unwrap().to_owned();
     let id = ContactId::parse(contact_page.trim_start_matches("/contacts/")).unwrap();
     let r = tech
-        .post(&format!("{contact_page}/consent-link"), &[("csrf", &csrf), ("days", "7")])
+        .post(
+            &format!("{contact_page}/consent-link"),
+            &[("csrf", &csrf), ("days", "7")],
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let path = link_path(&r.body);
     let listed = tech.get(&format!("{contact_page}/consent")).await;
-    assert!(listed.body.contains("waiting for the person"), "{}", listed.body);
+    assert!(
+        listed.body.contains("waiting for the person"),
+        "{}",
+        listed.body
+    );
     assert!(!listed.body.contains(&path), "the link is shown only once");
 
     // The person: no session. A browser that also holds an admin session sends that
@@ -95,9 +115,20 @@ async fn a_contact_confirms_and_withdraws_through_their_link() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert_public_headers(&page, "consent page");
     assert!(page.body.contains("Butcher Berg"), "{}", page.body);
-    assert!(page.body.contains("keeps my name &amp; number"), "{}", page.body);
-    assert!(page.body.contains("href=\"&#x2F;privacy-notice\""), "{}", page.body);
-    assert!(!page.body.contains("Anna"), "the page shows nothing about the person");
+    assert!(
+        page.body.contains("keeps my name &amp; number"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("href=\"&#x2F;privacy-notice\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("Anna"),
+        "the page shows nothing about the person"
+    );
     let form = hidden_field(&page.body, "csrf").unwrap();
     let forged = person.post(&path, &[("csrf", "x")]).await;
     assert_eq!(forged.status, 403, "{}", forged.body);
@@ -108,22 +139,36 @@ async fn a_contact_confirms_and_withdraws_through_their_link() {
         panic!("no consent");
     };
     assert_eq!(
-        (c.wording.as_str(), c.wording_version.as_str(), c.channel.as_str()),
+        (
+            c.wording.as_str(),
+            c.wording_version.as_str(),
+            c.channel.as_str()
+        ),
         (WORDING, "v1", "double opt-in link")
     );
     let page = person.get(&path).await;
     assert!(page.body.contains("id=\"withdraw\""), "{}", page.body);
     let again = person.post(&path, &[("csrf", &form)]).await;
-    assert_eq!(again.status, 200, "a second confirmation changes nothing: {}", again.body);
+    assert_eq!(
+        again.status, 200,
+        "a second confirmation changes nothing: {}",
+        again.body
+    );
     assert!(again.body.contains("You agreed on"), "{}", again.body);
 
     let notice = person.get("/privacy-notice").await;
     assert_eq!(notice.status, 200);
     assert_public_headers(&notice, "privacy notice");
 
-    let withdrawn = person.post(&format!("{path}/withdraw"), &[("csrf", &form)]).await;
+    let withdrawn = person
+        .post(&format!("{path}/withdraw"), &[("csrf", &form)])
+        .await;
     assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
-    assert!(withdrawn.body.contains("Consent withdrawn"), "{}", withdrawn.body);
+    assert!(
+        withdrawn.body.contains("Consent withdrawn"),
+        "{}",
+        withdrawn.body
+    );
     assert!(app.ctl.state.store.contact(&id).await.is_err());
     let gone = person.get(&path).await;
     assert_eq!(gone.status, 404, "{}", gone.body);
@@ -143,7 +188,10 @@ async fn unusable_links_are_throttled_per_address() {
     let mut guesser = Visitor::new(app.addr);
     for n in 0..4 {
         let r = guesser
-            .get(&format!("/consent/cns-0123456789ab.{}", "A".repeat(40) + &format!("{n:03}")))
+            .get(&format!(
+                "/consent/cns-0123456789ab.{}",
+                "A".repeat(40) + &format!("{n:03}")
+            ))
             .await;
         assert_eq!(r.status, 404, "{}", r.body);
         assert_public_headers(&r, "unknown link");

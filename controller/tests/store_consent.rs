@@ -36,7 +36,10 @@ async fn anna(store: &TestStore) -> corral_controller::domain::Contact {
         groups: [g].into(),
         basis: None,
     };
-    store.create_contact(&draft, "user:admin", NOW).await.unwrap()
+    store
+        .create_contact(&draft, "user:admin", NOW)
+        .await
+        .unwrap()
 }
 
 async fn wording(store: &TestStore, text: &str) {
@@ -47,7 +50,10 @@ async fn wording(store: &TestStore, text: &str) {
         .unwrap();
 }
 
-async fn link(store: &TestStore, contact: &corral_controller::domain::ContactId) -> ConsentLinkToken {
+async fn link(
+    store: &TestStore,
+    contact: &corral_controller::domain::ContactId,
+) -> ConsentLinkToken {
     let token = ConsentLinkToken::generate();
     store
         .create_consent_link(&token, contact, NOW.plus(DAY), "user:admin", NOW)
@@ -65,14 +71,34 @@ async fn the_wording_keeps_every_version(store: TestStore) {
         .iter()
         .map(|w| (w.version_label(), w.wording.as_str()))
         .collect();
-    assert_eq!(seen, [("v2".to_owned(), "Second text."), ("v1".to_owned(), "First text.")]);
-    assert_eq!(store.current_consent_wording().await.unwrap().unwrap().version, 2);
+    assert_eq!(
+        seen,
+        [
+            ("v2".to_owned(), "Second text."),
+            ("v1".to_owned(), "First text.")
+        ]
+    );
+    assert_eq!(
+        store
+            .current_consent_wording()
+            .await
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
 }
 
 async fn a_link_confirms_once_and_records_the_exact_wording(store: TestStore) {
     let anna = anna(&store).await;
     let none = store
-        .create_consent_link(&ConsentLinkToken::generate(), &anna.id, NOW.plus(DAY), "user:admin", NOW)
+        .create_consent_link(
+            &ConsentLinkToken::generate(),
+            &anna.id,
+            NOW.plus(DAY),
+            "user:admin",
+            NOW,
+        )
         .await
         .unwrap_err();
     assert!(matches!(none, StoreError::Invalid(_)), "{none}");
@@ -91,8 +117,20 @@ async fn a_link_confirms_once_and_records_the_exact_wording(store: TestStore) {
         panic!("no consent recorded");
     };
     assert_eq!(
-        (c.wording.as_str(), c.wording_version.as_str(), c.at, c.channel.as_str(), c.recorded_by.as_str()),
-        ("I agree to be on the shop's phones.", "v1", at, "double opt-in link", "the contact")
+        (
+            c.wording.as_str(),
+            c.wording_version.as_str(),
+            c.at,
+            c.channel.as_str(),
+            c.recorded_by.as_str()
+        ),
+        (
+            "I agree to be on the shop's phones.",
+            "v1",
+            at,
+            "double opt-in link",
+            "the contact"
+        )
     );
     // Confirmed links stay usable (for withdrawal) after their confirmation window.
     let later = store.consent_link(&token).await.unwrap();
@@ -105,11 +143,21 @@ async fn a_link_confirms_once_and_records_the_exact_wording(store: TestStore) {
     let record = store.person_record(&anna.id).await.unwrap();
     assert_eq!(record.consent_links.len(), 1);
     let kinds: Vec<_> = record.events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["contact.created", "consent.link_created", "contact.consent_confirmed"]);
+    assert_eq!(
+        kinds,
+        [
+            "contact.created",
+            "consent.link_created",
+            "contact.consent_confirmed"
+        ]
+    );
     for e in &record.events {
         assert!(!e.detail.to_string().contains("Anna"), "{:?}", e.detail);
     }
-    assert_eq!(record.events[2].actor, format!("contact:{}", anna.pseudonym));
+    assert_eq!(
+        record.events[2].actor,
+        format!("contact:{}", anna.pseudonym)
+    );
 }
 
 async fn fifty_concurrent_confirmations_succeed_exactly_once(store: TestStore) {
@@ -145,21 +193,23 @@ async fn unknown_wrong_and_expired_links_are_refused(store: TestStore) {
     let anna = anna(&store).await;
     wording(&store, "Text.").await;
     let token = link(&store, &anna.id).await;
-    let wrong = ConsentLinkToken::parse(&format!(
-        "cns-{}.{}",
-        token.prefix(),
-        "A".repeat(43)
-    ))
-    .unwrap();
+    let wrong =
+        ConsentLinkToken::parse(&format!("cns-{}.{}", token.prefix(), "A".repeat(43))).unwrap();
     for t in [&wrong, &ConsentLinkToken::generate()] {
-        assert!(matches!(store.consent_link(t).await, Err(StoreError::Forbidden(_))));
+        assert!(matches!(
+            store.consent_link(t).await,
+            Err(StoreError::Forbidden(_))
+        ));
         assert!(matches!(
             store.confirm_consent_link(t, NOW).await,
             Err(StoreError::Forbidden(_))
         ));
     }
     let late = NOW.plus(DAY);
-    assert_eq!(store.consent_link(&token).await.unwrap().link.state(late), LinkState::Expired);
+    assert_eq!(
+        store.consent_link(&token).await.unwrap().link.state(late),
+        LinkState::Expired
+    );
     let expired = store.confirm_consent_link(&token, late).await.unwrap_err();
     assert!(matches!(expired, StoreError::Conflict(_)), "{expired}");
     assert_eq!(store.contact(&anna.id).await.unwrap().basis, None);

@@ -189,9 +189,18 @@ pub fn all() -> Vec<(&'static str, Value)> {
             object(
                 &[
                     ("prefix", string("The link's public id")),
-                    ("token", string("The secret token, answered only now: send it to the person")),
-                    ("path", string("The public page, /consent/<token>, on the console's address")),
-                    ("wording_version", string("The consent wording version the page shows")),
+                    (
+                        "token",
+                        string("The secret token, answered only now: send it to the person"),
+                    ),
+                    (
+                        "path",
+                        string("The public page, /consent/<token>, on the console's address"),
+                    ),
+                    (
+                        "wording_version",
+                        string("The consent wording version the page shows"),
+                    ),
                     ("created_at", time()),
                     ("expires_at", time()),
                 ],

@@ -8,7 +8,8 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::auth::Access;
 use super::{
-    consent_links, contacts, device_actions, devices, enrollment, events, openapi, profiles, provisioning,
+    consent_links, contacts, device_actions, devices, enrollment, events, openapi, profiles,
+    provisioning,
 };
 use crate::serve::AppState;
 

@@ -72,7 +72,11 @@ pub async fn set_wording(
     body: axum::body::Bytes,
 ) -> Result<Response, ConsoleError> {
     let field = |name: &str| form_field(&body, name).unwrap_or_default();
-    match WordingDraft::parse(&field("shop_name"), &field("wording"), &field("privacy_url")) {
+    match WordingDraft::parse(
+        &field("shop_name"),
+        &field("wording"),
+        &field("privacy_url"),
+    ) {
         Ok(draft) => {
             console
                 .app
@@ -139,8 +143,8 @@ pub async fn create_link(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ConsoleError> {
-    let id = ContactId::parse(&id)
-        .map_err(|_| ConsoleError::NotFound(format!("no contact `{id}`")))?;
+    let id =
+        ContactId::parse(&id).map_err(|_| ConsoleError::NotFound(format!("no contact `{id}`")))?;
     let ttl = match form_field(&body, "days").as_deref().map(str::trim) {
         None | Some("") => console.options.consent_link_ttl,
         Some(days) => match days.parse::<u64>() {
@@ -181,8 +185,8 @@ pub async fn links(
     State(console): State<ConsoleState>,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
-    let id = ContactId::parse(&id)
-        .map_err(|_| ConsoleError::NotFound(format!("no contact `{id}`")))?;
+    let id =
+        ContactId::parse(&id).map_err(|_| ConsoleError::NotFound(format!("no contact `{id}`")))?;
     let contact = console.app.store.contact(&id).await?;
     let mut context = tera::Context::new();
     context.insert(
@@ -233,5 +237,10 @@ pub async fn erasures(
         .collect();
     let mut context = tera::Context::new();
     context.insert("erasures", &list);
-    Ok(render::page(&viewer.0, "contacts", "erasures.html", context))
+    Ok(render::page(
+        &viewer.0,
+        "contacts",
+        "erasures.html",
+        context,
+    ))
 }

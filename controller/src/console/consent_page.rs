@@ -90,7 +90,11 @@ async fn lookup(
     }
 }
 
-fn page(token: &ConsentLinkToken, view: &ConsentLinkView, now: crate::domain::Timestamp) -> Response {
+fn page(
+    token: &ConsentLinkToken,
+    view: &ConsentLinkView,
+    now: crate::domain::Timestamp,
+) -> Response {
     let state = view.link.state(now);
     let mut context = tera::Context::new();
     let url = token.reveal();

@@ -29,7 +29,10 @@ pub fn apply_public(headers: &mut HeaderMap, tls: bool) {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PUBLIC_CSP),
     );
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 

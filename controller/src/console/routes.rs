@@ -8,8 +8,9 @@
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    ConsoleState, account, assign, audit, clone, consent, consent_page, contacts, enrollment, fleet, login, phone,
-    profile_download, profile_edit, profiles, provisioning, render, rollout, users,
+    ConsoleState, account, assign, audit, clone, consent, consent_page, contacts, enrollment,
+    fleet, login, phone, profile_download, profile_edit, profiles, provisioning, render, rollout,
+    users,
 };
 use crate::api::auth::Access;
 

@@ -50,7 +50,9 @@ impl WordingDraft {
             None
         } else if url.len() <= 500
             && url.starts_with("https://")
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"')
+            && !url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"')
         {
             Some(url.to_owned())
         } else {
@@ -133,7 +135,10 @@ mod tests {
         assert_eq!(ok.wording, "I agree.\nReally.");
         assert_eq!(ok.privacy_url, None);
         let url = WordingDraft::parse("B", "W", "https://example.org/privacy").unwrap();
-        assert_eq!(url.privacy_url.as_deref(), Some("https://example.org/privacy"));
+        assert_eq!(
+            url.privacy_url.as_deref(),
+            Some("https://example.org/privacy")
+        );
         for (shop, text, url, what) in [
             ("", "W", "", "shop name"),
             ("A\nB", "W", "", "shop name"),
@@ -158,12 +163,21 @@ mod tests {
             created_by: "user:admin".into(),
             confirmed_at: None,
         };
-        assert_eq!(link.state(Timestamp::from_unix_millis(999)), LinkState::Open);
-        assert_eq!(link.state(Timestamp::from_unix_millis(1000)), LinkState::Expired);
+        assert_eq!(
+            link.state(Timestamp::from_unix_millis(999)),
+            LinkState::Open
+        );
+        assert_eq!(
+            link.state(Timestamp::from_unix_millis(1000)),
+            LinkState::Expired
+        );
         let confirmed = ConsentLink {
             confirmed_at: Some(Timestamp::from_unix_millis(10)),
             ..link
         };
-        assert_eq!(confirmed.state(Timestamp::from_unix_millis(5000)), LinkState::Confirmed);
+        assert_eq!(
+            confirmed.state(Timestamp::from_unix_millis(5000)),
+            LinkState::Confirmed
+        );
     }
 }

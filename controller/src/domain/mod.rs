@@ -35,8 +35,8 @@ pub use ids::{
 };
 pub use provisioning::{ProvisionStep, ProvisioningRun, RunOutcome, StepOutcome, StepRecord};
 pub use secrets::{
-    ApiToken, ConsentLinkToken, EnrollmentTokenSecret, Password, PasswordHash, SecretHash, SessionToken, TokenPrefix,
-    sha256_hex,
+    ApiToken, ConsentLinkToken, EnrollmentTokenSecret, Password, PasswordHash, SecretHash,
+    SessionToken, TokenPrefix, sha256_hex,
 };
 pub use time::Timestamp;
 pub use users::{AdminUser, ApiTokenRecord, Role, UserId};

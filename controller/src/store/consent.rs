@@ -64,9 +64,8 @@ async fn wording_in(conn: &mut AnyConnection, version: u64) -> Result<ConsentWor
 }
 
 async fn current_wording_in(conn: &mut AnyConnection) -> Result<Option<ConsentWording>> {
-    let sql = format!(
-        "SELECT {WORDING_COLUMNS} FROM consent_wordings ORDER BY version DESC LIMIT 1"
-    );
+    let sql =
+        format!("SELECT {WORDING_COLUMNS} FROM consent_wordings ORDER BY version DESC LIMIT 1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_optional(&mut *conn)
         .await?
@@ -76,8 +75,9 @@ async fn current_wording_in(conn: &mut AnyConnection) -> Result<Option<ConsentWo
 
 /// The link `token` names, if its secret matches.
 async fn link_in(conn: &mut AnyConnection, token: &ConsentLinkToken) -> Result<ConsentLink> {
-    let sql =
-        format!("SELECT {LINK_COLUMNS} FROM consent_links WHERE prefix = $1 AND secret_sha256 = $2");
+    let sql = format!(
+        "SELECT {LINK_COLUMNS} FROM consent_links WHERE prefix = $1 AND secret_sha256 = $2"
+    );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(token.prefix().as_str())
         .bind(token.secret_hash().as_str())
@@ -260,8 +260,12 @@ impl Store {
             "wording_version": wording.version_label(),
             "channel": LINK_CHANNEL,
         });
-        events::append_in(&mut tx, &event(&actor, "contact.consent_confirmed", detail), now)
-            .await?;
+        events::append_in(
+            &mut tx,
+            &event(&actor, "contact.consent_confirmed", detail),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(ConsentLinkView { link, wording })
     }
