@@ -123,6 +123,8 @@ pub async fn session(
         Some(ControllerMessage::Welcome(w)) => {
             tracing::info!(device = %w.device_id, acked = w.acked_agent_seq, "Connected to the gateway.");
             lock(&ctx.outbox).welcome(w.acked_agent_seq)?;
+            // Best effort: only delays (or not) the keeper's first reconcile.
+            let _ = ctx.events.try_send(Event::Online);
         }
         Some(ControllerMessage::Goodbye(g)) => return Err(SessionError::Goodbye(g.reason)),
         Some(other) => {

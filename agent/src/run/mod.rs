@@ -115,6 +115,8 @@ pub async fn run(opts: Options, mut shutdown: watch::Receiver<bool>) -> Result<(
             Ok(()) => break,
             Err(e) => tracing::warn!(error = %e, "Gateway session ended."),
         }
+        // Offline: the keeper need not wait for pushes before its first reconcile.
+        let _ = ctx.events.try_send(keeper::Event::Offline);
         let (wait, next) = opts
             .backoff
             .after(attempt, started.elapsed(), rand::random());

@@ -175,6 +175,39 @@ pub fn all() -> Vec<(&'static str, Value)> {
             ),
         ),
         (
+            "ConsentLinkInput",
+            object(
+                &[],
+                &[(
+                    "days",
+                    json!({ "type": "integer", "minimum": 1, "maximum": 90, "description": "Days the link can be confirmed (default 14)" }),
+                )],
+            ),
+        ),
+        (
+            "ConsentLink",
+            object(
+                &[
+                    ("prefix", string("The link's public id")),
+                    (
+                        "token",
+                        string("The secret token, answered only now: send it to the person"),
+                    ),
+                    (
+                        "path",
+                        string("The public page, /consent/<token>, on the console's address"),
+                    ),
+                    (
+                        "wording_version",
+                        string("The consent wording version the page shows"),
+                    ),
+                    ("created_at", time()),
+                    ("expires_at", time()),
+                ],
+                &[],
+            ),
+        ),
+        (
             "ContactGroup",
             object(
                 &[
@@ -283,6 +316,20 @@ pub fn all() -> Vec<(&'static str, Value)> {
                     (
                         "events",
                         json!({ "type": "array", "items": { "$ref": "#/components/schemas/Event" } }),
+                    ),
+                    (
+                        "consent_links",
+                        json!({ "type": "array", "description": "The person's consent links (never their tokens)", "items": object(
+                            &[
+                                ("prefix", string("The link's public id")),
+                                ("wording_version", string("The wording version it shows")),
+                                ("created_at", time()),
+                                ("expires_at", time()),
+                                ("created_by", string("Who created it")),
+                                ("confirmed_at", json!({ "type": ["string", "null"], "format": "date-time" })),
+                            ],
+                            &[],
+                        ) }),
                     ),
                     (
                         "tables",

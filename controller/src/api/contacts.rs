@@ -486,6 +486,14 @@ pub async fn record(
             "kind": e.kind,
             "detail": e.detail,
         })).collect::<Vec<_>>(),
+        "consent_links": r.consent_links.iter().map(|l| json!({
+            "prefix": l.prefix.as_str(),
+            "wording_version": format!("v{}", l.wording_version),
+            "created_at": l.created_at.to_string(),
+            "expires_at": l.expires_at.to_string(),
+            "created_by": l.created_by,
+            "confirmed_at": l.confirmed_at.map(|t| t.to_string()),
+        })).collect::<Vec<_>>(),
         "tables": r.tables,
         "exported_at": Timestamp::now().to_string(),
     })))

@@ -9,6 +9,7 @@
 //! panic on anything a client sends.
 
 pub mod auth;
+mod consent_links;
 mod contact_schemas;
 pub mod contacts;
 mod device_actions;

@@ -8,7 +8,8 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 
 use super::auth::Access;
 use super::{
-    contacts, device_actions, devices, enrollment, events, openapi, profiles, provisioning,
+    consent_links, contacts, device_actions, devices, enrollment, events, openapi, profiles,
+    provisioning,
 };
 use crate::serve::AppState;
 
@@ -590,5 +591,31 @@ pub static ROUTES: &[Route] = &[
         response: Shape::One("PersonRecord"),
         errors: &[],
         handler: || get(contacts::record),
+    },
+    Route {
+        verb: Verb::Post,
+        path: "/contacts/{id}/consent-links",
+        access: Access::Operate,
+        operation_id: "createConsentLink",
+        summary: "Create a double opt-in link for a contact with the current consent wording; the token is answered only now",
+        query: &[],
+        request: Shape::One("ConsentLinkInput"),
+        status: 201,
+        response: Shape::One("ConsentLink"),
+        errors: &[],
+        handler: || post(consent_links::create),
+    },
+    Route {
+        verb: Verb::Post,
+        path: "/contacts/{id}/withdrawal",
+        access: Access::Operate,
+        operation_id: "withdrawConsent",
+        summary: "Record a withdrawal of consent (Art. 7(3)): the contact leaves every phone and is erased",
+        query: &[],
+        request: Shape::Empty,
+        status: 200,
+        response: Shape::One("Erasure"),
+        errors: &[],
+        handler: || post(consent_links::withdraw),
     },
 ];

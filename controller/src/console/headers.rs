@@ -1,6 +1,7 @@
 //! Security headers on every console response: a strict Content Security Policy (no inline
 //! script, no framing), no MIME sniffing, no referrer to other sites, no caching of pages
-//! that show fleet data, and HSTS when served over TLS.
+//! that show fleet data, and HSTS when served over TLS; a stricter policy still, and no
+//! referrer at all, on the public consent pages.
 //!
 //! Must never: allow inline script or framing; send HSTS over plain HTTP (it would be
 //! ignored there, and pins nothing).
@@ -14,6 +15,26 @@ use axum::response::Response;
 /// only here, no framing by anyone.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of the public consent pages: nothing but this site's stylesheet, forms
+/// post only here, no framing.
+pub const PUBLIC_CSP: &str =
+    "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Sets the headers of a public consent page: [`apply`] with [`PUBLIC_CSP`] and no
+/// referrer at all (the address holds the link's token).
+pub fn apply_public(headers: &mut HeaderMap, tls: bool) {
+    apply(headers, tls);
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PUBLIC_CSP),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
 
 /// Sets the headers on `headers` (already-set values are replaced).
 pub fn apply(headers: &mut HeaderMap, tls: bool) {
@@ -43,7 +64,12 @@ pub fn apply(headers: &mut HeaderMap, tls: bool) {
 
 /// Middleware: [`apply`] to every response.
 pub async fn security_headers(State(tls): State<bool>, request: Request, next: Next) -> Response {
+    let public = super::session::is_consent_page(request.uri().path());
     let mut response = next.run(request).await;
-    apply(response.headers_mut(), tls);
+    if public {
+        apply_public(response.headers_mut(), tls);
+    } else {
+        apply(response.headers_mut(), tls);
+    }
     response
 }

@@ -1,5 +1,7 @@
 //! The web console: server-rendered HTML pages for IT admins (fleet, phone detail,
-//! profiles, audit log with export, users and roles, account settings), usable without JavaScript, with login sessions in cookies.
+//! profiles, audit log with export, users and roles, account settings, contacts with
+//! double opt-in), usable without JavaScript, with login sessions in cookies; and the
+//! public consent pages a contact opens from their link ([`consent_page`]).
 //!
 //! Owns: the console's route table ([`routes`]), sessions, CSRF and role checks
 //! ([`session`]), login throttling ([`throttle`]), security headers ([`headers`]),
@@ -16,6 +18,8 @@ mod audit;
 pub mod clock;
 mod clone;
 pub mod clone_capture;
+mod consent;
+mod consent_page;
 mod contacts;
 mod enrollment;
 pub mod error;
@@ -68,6 +72,11 @@ pub struct ConsoleOptions {
     pub page_size: u32,
     /// Where sessions read the time (a hand-moved clock in tests).
     pub clock: clock::Clock,
+    /// How long a new consent link can be confirmed (the form may choose 1 to 90 days).
+    pub consent_link_ttl: Duration,
+    /// Unusable consent links tried: `per_address` per client address, `per_user` all
+    /// together, within `window`.
+    pub consent_throttle: ThrottlePolicy,
 }
 
 impl ConsoleOptions {
@@ -87,6 +96,13 @@ impl Default for ConsoleOptions {
             online_window: Duration::from_secs(200),
             page_size: 50,
             clock: clock::Clock::system(),
+            consent_link_ttl: Duration::from_secs(14 * 86_400),
+            consent_throttle: ThrottlePolicy {
+                per_user: 1000,
+                per_address: 20,
+                window: Duration::from_secs(15 * 60),
+                capacity: 100_000,
+            },
         }
     }
 }
@@ -97,6 +113,8 @@ pub struct ConsoleState {
     pub app: AppState,
     pub options: Arc<ConsoleOptions>,
     pub throttle: Arc<Throttle>,
+    /// Unusable consent links tried (see [`ConsoleOptions::consent_throttle`]).
+    pub consent_throttle: Arc<Throttle>,
 }
 
 /// The console's routes with their guard and headers, ready to merge at `/`.
@@ -104,6 +122,7 @@ pub fn router(app: AppState, options: ConsoleOptions) -> Router {
     let state = ConsoleState {
         app,
         throttle: Arc::new(Throttle::new(options.throttle)),
+        consent_throttle: Arc::new(Throttle::new(options.consent_throttle)),
         options: Arc::new(options),
     };
     let mut console = Router::new();

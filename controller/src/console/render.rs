@@ -114,6 +114,38 @@ const TEMPLATES: &[(&str, &str)] = &[
         "provisioning.html",
         include_str!("../../../web/templates/provisioning.html"),
     ),
+    (
+        "public.html",
+        include_str!("../../../web/templates/public.html"),
+    ),
+    (
+        "consent_page.html",
+        include_str!("../../../web/templates/consent_page.html"),
+    ),
+    (
+        "consent_message.html",
+        include_str!("../../../web/templates/consent_message.html"),
+    ),
+    (
+        "privacy_notice.html",
+        include_str!("../../../web/templates/privacy_notice.html"),
+    ),
+    (
+        "consent_wording.html",
+        include_str!("../../../web/templates/consent_wording.html"),
+    ),
+    (
+        "consent_link.html",
+        include_str!("../../../web/templates/consent_link.html"),
+    ),
+    (
+        "consent_links.html",
+        include_str!("../../../web/templates/consent_links.html"),
+    ),
+    (
+        "erasures.html",
+        include_str!("../../../web/templates/erasures.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

@@ -8,8 +8,9 @@
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    ConsoleState, account, assign, audit, clone, contacts, enrollment, fleet, login, phone,
-    profile_download, profile_edit, profiles, provisioning, render, rollout, users,
+    ConsoleState, account, assign, audit, clone, consent, consent_page, contacts, enrollment,
+    fleet, login, phone, profile_download, profile_edit, profiles, provisioning, render, rollout,
+    users,
 };
 use crate::api::auth::Access;
 
@@ -110,4 +111,13 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/enrollment/tokens", Operate, "Create an enrollment token, shown once", enrollment::create),
     route!(Post "/enrollment/tokens/{prefix}/revoke", Operate, "Revoke an enrollment token", enrollment::revoke),
     route!(Get "/provisioning", Read, "Live view of phones being provisioned", provisioning::live),
+    route!(Get "/consent-wording", Read, "The consent wording and its versions", consent::wording),
+    route!(Post "/consent-wording", Administer, "Save a new version of the consent wording", consent::set_wording),
+    route!(Get "/contacts/{id}/consent", Read, "A contact's consent links", consent::links),
+    route!(Post "/contacts/{id}/consent-link", Operate, "Create a consent link, shown once", consent::create_link),
+    route!(Get "/consent/{token}", Public, "A contact's consent page: wording, confirm or withdraw", consent_page::show),
+    route!(Post "/consent/{token}", Public, "The contact confirms their consent", consent_page::confirm),
+    route!(Post "/consent/{token}/withdraw", Public, "The contact withdraws their consent", consent_page::withdraw),
+    route!(Get "/privacy-notice", Public, "The built-in privacy notice", consent_page::privacy_notice),
+    route!(Get "/erasures", Read, "Every erasure and withdrawal with its confirmations", consent::erasures),
 ];

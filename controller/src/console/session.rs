@@ -9,6 +9,9 @@
 //! matches the session (or, for the login form, the login cookie); accept a session id
 //! the server did not issue; say which of user name or password was wrong.
 //!
+//! The public consent pages have no session: their forms carry a value bound to the link
+//! ([`consent_form_value`]), and the `Origin` check applies as everywhere.
+//!
 //! The CSRF token is a synchronizer token bound to the session: SHA-256 over a fixed label
 //! and the session's secret. Only the server and the HttpOnly cookie know that secret, so
 //! the token cannot be guessed from another site, it is checked on the server for every
@@ -84,6 +87,31 @@ pub fn csrf_token(session: &SessionToken) -> String {
     URL_SAFE_NO_PAD.encode(hash.finalize())
 }
 
+/// Whether `path` is one of the public pages a contact opens from their consent link
+/// (and the built-in privacy notice): no session is looked up there, and no cookie set.
+pub fn is_consent_page(path: &str) -> bool {
+    path.starts_with("/consent/") || path == "/privacy-notice"
+}
+
+/// `path` as it may be logged: a consent link's token replaced by `…`.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/consent/") {
+        "/consent/…"
+    } else {
+        path
+    }
+}
+
+/// The hidden form value of the consent page of link `token` (its full text): SHA-256
+/// over a fixed label and the token, so it is bound to that one link and needs no cookie.
+pub fn consent_form_value(token: &str) -> String {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    hash.update(b"corral consent form\0");
+    hash.update(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(hash.finalize())
+}
+
 /// Compares two secrets in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -133,7 +161,8 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
     let (mut parts, body) = request.into_parts();
     let tls = console.options.tls;
     let presented = cookie(&parts.headers, &cookie_name(SESSION_COOKIE, tls))
-        .and_then(|v| SessionToken::parse(&v).ok());
+        .and_then(|v| SessionToken::parse(&v).ok())
+        .filter(|_| !is_consent_page(parts.uri.path()));
     let mut stale_cookie = false;
     if let Some(token) = presented {
         let idle = i64::try_from(console.options.idle_timeout.as_millis()).unwrap_or(i64::MAX);
@@ -157,7 +186,7 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
             return ConsoleError::BadRequest("the form is too large".into()).into_response();
         };
         if let Err(e) = check_forgery(&parts, &bytes, tls) {
-            tracing::warn!(path = %parts.uri.path(), reason = %e, "Console: refused a state change.");
+            tracing::warn!(path = %loggable_path(parts.uri.path()), reason = %e, "Console: refused a state change.");
             return e.into_response();
         }
         Request::from_parts(parts, Body::from(bytes))
@@ -186,11 +215,18 @@ fn check_forgery(parts: &Parts, body: &[u8], tls: bool) -> Result<(), ConsoleErr
             .get(header::HOST)
             .and_then(|v| v.to_str().ok()),
     ) && origin != format!("{}://{host}", if tls { "https" } else { "http" })
+        // A page sent with `Referrer-Policy: no-referrer` (the consent pages) makes the
+        // browser send `Origin: null`; there the link-bound form value carries the check.
+        && !(origin == "null" && is_consent_page(parts.uri.path()))
     {
         return Err(refused("the form was sent from another site"));
     }
     let sent = form_field(body, "csrf").ok_or_else(|| refused("the form has no CSRF token"))?;
-    let expected = if parts.uri.path() == "/login" {
+    let path = parts.uri.path();
+    let expected = if let Some(rest) = path.strip_prefix("/consent/") {
+        // A contact has no session: the form value is bound to the link instead.
+        consent_form_value(rest.split('/').next().unwrap_or_default())
+    } else if path == "/login" {
         // Before login there is no session: the login form's token is also in a cookie
         // only this site can set (double submit), which stops login CSRF.
         cookie(&parts.headers, &cookie_name(LOGIN_COOKIE, tls))

@@ -7,6 +7,7 @@
 //! Must never: do I/O, know SQL, HTTP or the wire format. Randomness (token and id
 //! generation) and the wall clock ([`Timestamp::now`]) are the only outside inputs.
 
+mod consent;
 mod contact_fields;
 mod contacts;
 mod fleet;
@@ -16,6 +17,9 @@ mod secrets;
 mod time;
 mod users;
 
+pub use consent::{
+    ConsentLink, ConsentWording, LINK_CHANNEL, LINK_RECORDER, LinkState, WordingDraft,
+};
 pub use contact_fields::{BasisFields, ContactFields, FieldError};
 pub use contacts::{
     Basis, CompanyName, Consent, Contact, ContactDraft, ContactGroup, ContactGroupSummary,
@@ -31,8 +35,8 @@ pub use ids::{
 };
 pub use provisioning::{ProvisionStep, ProvisioningRun, RunOutcome, StepOutcome, StepRecord};
 pub use secrets::{
-    ApiToken, EnrollmentTokenSecret, Password, PasswordHash, SecretHash, SessionToken, TokenPrefix,
-    sha256_hex,
+    ApiToken, ConsentLinkToken, EnrollmentTokenSecret, Password, PasswordHash, SecretHash,
+    SessionToken, TokenPrefix, sha256_hex,
 };
 pub use time::Timestamp;
 pub use users::{AdminUser, ApiTokenRecord, Role, UserId};

@@ -169,6 +169,11 @@ bearer_token!(
     ApiToken, "api", "API token"
 );
 bearer_token!(
+    /// A consent link's token, `cns-<prefix>.<secret>`: the last path segment of the
+    /// public double opt-in page `/consent/{token}` (issue 7). URL-safe as it stands.
+    ConsentLinkToken, "cns", "consent link"
+);
+bearer_token!(
     /// A console session token, `ses-<prefix>.<secret>`, carried in the session cookie.
     SessionToken, "ses", "session token"
 );

@@ -5,7 +5,8 @@
 //! Owns: `device_allow_lists`, `erasures`, `erasure_receipts`, and the bodies of
 //! `contacts` pushes. A new list supersedes the device's unsent older one, and the bodies
 //! of every older `contacts` push of the device are blanked in the same transaction, so
-//! a person who left a list (or was erased) stays in no stored push.
+//! a person who left a list (or was erased) stays in no stored push; an erasure also
+//! blanks (and withdraws, if unsent) every other stored list that still names the person.
 //! Must never: decide what a list holds (the `allow_lists` module resolves it), or keep a
 //! name or number in an erasure record.
 
@@ -308,6 +309,18 @@ impl Store {
                 });
             }
         }
+        // Lists not replaced above (a revoked phone, one without a profile now) may still
+        // name the person in a stored push, sent or not: blank those too, and never send
+        // them.
+        sqlx::query(
+            "UPDATE outbox SET body = '{}', superseded_at = CASE WHEN acked_at IS NULL \
+             AND superseded_at IS NULL THEN $2 ELSE superseded_at END \
+             WHERE kind = 'contacts' AND body LIKE $1",
+        )
+        .bind(format!("%\"{}\"%", id.as_str()))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
         let detail = json!({
             "contact": contact.pseudonym.as_str(),
             "reason": reason.as_str(),

@@ -36,7 +36,12 @@ pub struct ContactQuery {
 }
 
 /// The tables a person's data is read from for [`Store::person_record`].
-pub const PERSON_TABLES: &[&str] = &["contacts", "contact_group_members", "events"];
+pub const PERSON_TABLES: &[&str] = &[
+    "contacts",
+    "contact_group_members",
+    "events",
+    "consent_links",
+];
 
 /// Everything held about one person.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +49,8 @@ pub struct PersonRecord {
     pub contact: Contact,
     /// Audit entries naming the person's pseudonym.
     pub events: Vec<Event>,
+    /// The person's consent links (never their secrets).
+    pub consent_links: Vec<crate::domain::ConsentLink>,
     /// Where it was read from.
     pub tables: &'static [&'static str],
 }
@@ -471,9 +478,11 @@ impl Store {
                 })
             })
             .collect::<Result<_>>()?;
+        let consent_links = self.consent_links_of(id).await?;
         Ok(PersonRecord {
             contact,
             events,
+            consent_links,
             tables: PERSON_TABLES,
         })
     }

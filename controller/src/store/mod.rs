@@ -21,6 +21,7 @@ mod allow_lists;
 mod answers;
 mod certificates;
 mod chain;
+mod consent;
 mod contacts;
 mod devices;
 mod enrollment;
@@ -49,6 +50,7 @@ pub use allow_lists::{
     ErasureReceipt, ErasureRecord, QueuedAllowList,
 };
 pub use chain::ChainVerdict;
+pub use consent::ConsentLinkView;
 pub use contacts::{ContactQuery, PERSON_TABLES, PersonRecord};
 pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
@@ -191,6 +193,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "contacts",
         include_str!("../../migrations/sqlite/0009_contacts.sql"),
     ),
+    (
+        10,
+        "consent_links",
+        include_str!("../../migrations/sqlite/0010_consent_links.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -232,6 +239,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "contacts",
         include_str!("../../migrations/postgres/0009_contacts.sql"),
+    ),
+    (
+        10,
+        "consent_links",
+        include_str!("../../migrations/postgres/0010_consent_links.sql"),
     ),
 ];
 

@@ -4,7 +4,9 @@
 //!
 //! One event at a time (a push that takes minutes to apply delays the next one, never
 //! interleaves with it). Between events it sleeps until the next reconcile is due: no
-//! polling, no busy loop.
+//! polling, no busy loop. After a start, the first reconcile waits (briefly) for the
+//! first connection's pushes, so a phone that was offline carries out a withdrawal or
+//! erasure queued meanwhile before anything else.
 
 mod commands;
 pub use commands::{LOG_BYTES, LOG_LINES, REBOOT};
@@ -38,7 +40,16 @@ pub enum Event {
     Command(Command),
     /// The contact groups' members from the controller.
     Contacts(ContactsPush),
+    /// A session was welcomed: what the controller has pending follows at once.
+    Online,
+    /// A session attempt ended (or never connected).
+    Offline,
 }
+
+/// Longest the first reconcile after a start waits for the controller's pending pushes.
+pub const FIRST_RECONCILE_HOLD: Duration = Duration::from_secs(30);
+/// After a welcome, how long the first reconcile waits for the pushes that follow it.
+pub const SETTLE_AFTER_WELCOME: Duration = Duration::from_secs(2);
 
 /// What the session needs to know about the keeper (for Hello and heartbeats).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +106,10 @@ pub struct Keeper {
     /// A contacts push whose list is not on the phone yet (its result said failed): its
     /// `applied` result follows the first clean reconcile.
     contacts_pending: Option<(u64, String)>,
+    /// Until when the first reconcile after a start waits: a phone that was offline acts
+    /// on what the controller queued meanwhile (a withdrawal, an erasure) before anything
+    /// else. Released by the first push, by a failed connection, or when it runs out.
+    hold: Option<Instant>,
 }
 
 impl std::fmt::Debug for Keeper {
@@ -183,6 +198,7 @@ impl Keeper {
                 metrics,
                 directory,
                 contacts_pending: None,
+                hold: Some(Instant::now() + FIRST_RECONCILE_HOLD),
             },
             rx,
         ))
@@ -204,8 +220,9 @@ impl Keeper {
     /// When the next scheduled reconcile is due: an interval after the last reconcile of
     /// any kind, or now when there has been none since the start.
     fn due(&self) -> Instant {
-        match (self.last_reconcile, self.interval()) {
-            (Some(last), Some(interval)) => last + interval,
+        match (self.last_reconcile, self.interval(), self.hold) {
+            (Some(last), Some(interval), _) => last + interval,
+            (None, _, Some(hold)) => hold,
             _ => Instant::now(),
         }
     }
@@ -221,10 +238,26 @@ impl Keeper {
             let timer = self.current().is_some();
             let due = self.due();
             tokio::select! {
+                // What the controller sent goes before the timer.
+                biased;
                 event = events.recv() => match event {
-                    Some(Event::Push(p)) => self.push(p).await,
-                    Some(Event::Command(c)) => self.command(c).await,
-                    Some(Event::Contacts(c)) => self.contacts(c).await,
+                    Some(Event::Push(p)) => {
+                        self.hold = None;
+                        self.push(p).await;
+                    }
+                    Some(Event::Command(c)) => {
+                        self.hold = None;
+                        self.command(c).await;
+                    }
+                    Some(Event::Contacts(c)) => {
+                        self.hold = None;
+                        self.contacts(c).await;
+                    }
+                    Some(Event::Online) => {
+                        let settled = Instant::now() + SETTLE_AFTER_WELCOME;
+                        self.hold = self.hold.map(|h| h.min(settled));
+                    }
+                    Some(Event::Offline) => self.hold = None,
                     None => return,
                 },
                 () = sleep_until(due), if timer => self.scheduled(false).await,

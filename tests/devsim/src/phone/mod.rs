@@ -182,8 +182,14 @@ pub struct Phone {
     log: log::LogBuffer,
     /// Reboots asked for by a shell command (`svc power reboot`, `reboot`).
     shell_reboots: AtomicU64,
+    /// The command lines run through [`Phone::run_shell`], oldest first (the latest
+    /// [`MAX_HISTORY`]), so tests can check what a client did and in which order.
+    history: Mutex<std::collections::VecDeque<String>>,
     self_ref: Weak<Phone>,
 }
+
+/// Command lines [`Phone::commands`] keeps.
+pub const MAX_HISTORY: usize = 10_000;
 
 /// The pid the simulated `system_server` logs with.
 const SYSTEM_SERVER_PID: u32 = 1521;
@@ -212,6 +218,7 @@ impl Phone {
             route: Mutex::new(None),
             log: log::LogBuffer::default(),
             shell_reboots: AtomicU64::new(0),
+            history: Mutex::new(std::collections::VecDeque::new()),
             self_ref: me.clone(),
         });
         phone.booted();
@@ -312,7 +319,20 @@ impl Phone {
     /// Runs one command line in the phone's shell as the `shell` user. Blocking: call it
     /// from a blocking thread. `stdin` is read only by commands that consume input.
     pub fn run_shell(&self, command: &str, stdin: &mut dyn Read) -> ShellOutcome {
+        {
+            let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+            if history.len() >= MAX_HISTORY {
+                history.pop_front();
+            }
+            history.push_back(command.to_owned());
+        }
         shell::run_line(self, command, stdin)
+    }
+
+    /// The command lines run so far (the latest [`MAX_HISTORY`]), oldest first.
+    pub fn commands(&self) -> Vec<String> {
+        let history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        history.iter().cloned().collect()
     }
 
     /// Reboots: programs die, secondary users stop, and profiles of user 0 come back
