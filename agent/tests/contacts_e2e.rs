@@ -215,3 +215,102 @@ async fn group_members_reach_every_phone_and_an_erasure_leaves_them_all() {
     phone_a.stop().await;
     phone_b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_mode_phone_removes_an_erased_contact_and_keeps_the_staff_members_own() {
+    let ctl = Controller::start().await;
+    let report_mode = support::butcher_shop_edited(|text| {
+        text.replacen("[contacts]\n", "[contacts]\nmode = \"report\"\n", 1)
+    });
+    assert_eq!(
+        report_mode.profile.settings.contacts.mode,
+        corral_profiles::ContactsMode::Report
+    );
+    let (token, _) = ctl.publish_target_and_token(report_mode).await;
+    let store = ctl.state.store.clone();
+    let now = Timestamp::now();
+    for group in ["staff", "suppliers"] {
+        store
+            .create_contact_group(&ContactGroup::parse(group).unwrap(), "", "user:admin", now)
+            .await
+            .unwrap();
+    }
+    let anna = store
+        .create_contact(
+            &contact("Anna Berg", "+49 30 1234567", Some(Basis::Contract)),
+            "user:admin",
+            now,
+        )
+        .await
+        .unwrap();
+    let phone = TestPhone::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = StateDir::new(dir.path().join("a"));
+    let device = ctl.enroll(&phone, &state, &token).await;
+    let agent = start_agent(&phone, &state);
+    corral_controller::allow_lists::requeue(&ctl.state)
+        .await
+        .unwrap();
+    eventually("Anna in the work profile", || {
+        let out = phone.sh(WORK_CONTACTS);
+        async move { holds_anna(&out) }
+    })
+    .await;
+
+    // The staff member adds a private contact: report mode leaves it alone.
+    let ids = phone.sh(
+        "content query --user 10 --uri content://com.android.contacts/raw_contacts --projection _id",
+    );
+    let next = ids
+        .lines()
+        .filter_map(|l| l.rsplit("_id=").next()?.trim().parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    phone.sh("content insert --user 10 --uri content://com.android.contacts/raw_contacts --bind account_type:n: --bind account_name:n:");
+    phone.sh(&format!("content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:{next} --bind mimetype:s:vnd.android.cursor.item/name --bind data1:s:'Aunt Erna'"));
+    phone.sh(&format!("content insert --user 10 --uri content://com.android.contacts/data --bind raw_contact_id:i:{next} --bind mimetype:s:vnd.android.cursor.item/phone_v2 --bind data1:s:+4917699999999 --bind data2:i:2"));
+    assert!(phone.sh(WORK_CONTACTS).contains("data1=Aunt Erna"));
+
+    let erasure = corral_controller::allow_lists::erase(
+        &ctl.state,
+        &anna.id,
+        ErasureReason::Erasure,
+        "user:admin",
+    )
+    .await
+    .unwrap();
+    eventually(
+        "Anna gone although the phone only reports strangers",
+        || {
+            let out = phone.sh(WORK_CONTACTS);
+            async move { !holds_anna(&out) }
+        },
+    )
+    .await;
+    eventually("the phone's confirmation", || {
+        let (store, id, device) = (store.clone(), erasure.id.clone(), device.clone());
+        async move {
+            store
+                .erasure(&id)
+                .await
+                .unwrap()
+                .receipts
+                .iter()
+                .any(|r| r.device == device && r.confirmed_at.is_some())
+        }
+    })
+    .await;
+    let out = phone.sh(WORK_CONTACTS);
+    assert!(out.contains("data1=Aunt Erna"), "{out}");
+    // Once off the phone, the agent forgets her too.
+    eventually("Anna forgotten by the agent", || {
+        let kept = state.read("contacts.json").unwrap().unwrap_or_default();
+        async move { !kept.contains("Anna") && !kept.contains("+49301234567") }
+    })
+    .await;
+
+    agent.stop().await;
+    drop(ctl);
+    phone.stop().await;
+}

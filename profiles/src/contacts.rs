@@ -120,10 +120,25 @@ pub struct AllowedContact {
     pub basis: LawfulBasis,
 }
 
-/// The resolved allow-list: one entry per number, sorted by number.
+/// A contact that left the allow-list — withdrawn, erased, or taken out of its group —
+/// and that corral wrote to the phone before. It is removed from the work profile in every
+/// contacts mode: `report` leaves other people's contacts alone, never one corral put
+/// there and must now take away (Art. 7(3), Art. 17).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RetiredContact {
+    /// The name corral wrote.
+    pub name: String,
+    /// The number corral wrote.
+    pub number: PhoneNumber,
+}
+
+/// The resolved allow-list: one entry per number, sorted by number, plus the contacts
+/// that left it and must go.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllowList {
     contacts: Vec<AllowedContact>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    retired: Vec<RetiredContact>,
 }
 
 /// Groups the contact book does not have.
@@ -171,6 +186,7 @@ impl AllowList {
         }
         Ok(AllowList {
             contacts: by_number.into_values().collect(),
+            retired: Vec::new(),
         })
     }
 
@@ -183,7 +199,31 @@ impl AllowList {
         }
         AllowList {
             contacts: by_number.into_values().collect(),
+            retired: Vec::new(),
         }
+    }
+
+    /// The same list, with the contacts that left it and must be removed from the phone
+    /// in any mode. A retired contact that is (again) on the list is not retired.
+    pub fn with_retired(mut self, retired: impl IntoIterator<Item = RetiredContact>) -> AllowList {
+        let mut retired: Vec<RetiredContact> = retired
+            .into_iter()
+            .filter(|r| {
+                !self
+                    .contacts
+                    .iter()
+                    .any(|c| c.name == r.name && c.number == r.number)
+            })
+            .collect();
+        retired.sort_unstable();
+        retired.dedup();
+        self.retired = retired;
+        self
+    }
+
+    /// The contacts that left the list, sorted.
+    pub fn retired(&self) -> &[RetiredContact] {
+        &self.retired
     }
 
     /// The contacts, sorted by number.

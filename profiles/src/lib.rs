@@ -41,7 +41,7 @@ mod version;
 pub use capture::{Capture, CaptureError, capture};
 pub use contacts::{
     AllowList, AllowedContact, ContactDirectory, ContactId, ContactsMode, DirectoryContact,
-    InlineContact, LawfulBasis, UnknownGroups,
+    InlineContact, LawfulBasis, RetiredContact, UnknownGroups,
 };
 pub use diagnostics::{Code, Diagnostic, Position, Related, Severity, SourceFile};
 pub use diff::{Change, ChangeKind, ProfileDiff, diff};

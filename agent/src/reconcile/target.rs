@@ -71,7 +71,8 @@ impl Target {
         let allow = device
             .settings
             .allow_list(directory)
-            .map_err(|e| TargetError::Invalid(e.to_string()))?;
+            .map_err(|e| TargetError::Invalid(e.to_string()))?
+            .with_retired(directory.retired.iter().cloned());
         Ok(Target {
             version: actual,
             text: text.to_owned(),

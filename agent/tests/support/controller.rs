@@ -80,7 +80,12 @@ impl Controller {
     }
 
     pub async fn publish_and_token(&self) -> (String, String) {
-        let target = butcher_shop();
+        self.publish_target_and_token(butcher_shop()).await
+    }
+
+    /// As [`Controller::publish_and_token`], for any resolved version of the
+    /// butcher-shop profile.
+    pub async fn publish_target_and_token(&self, target: super::Target) -> (String, String) {
         let name = ProfileName::parse("butcher-shop").unwrap();
         let version = VersionHash::parse(&target.version).unwrap();
         let store = &self.state.store;

@@ -72,9 +72,21 @@ impl TestPhone {
 
 /// The butcher-shop profile as the controller would push it.
 pub fn butcher_shop() -> Target {
+    butcher_shop_edited(|text| text)
+}
+
+/// The butcher-shop profile with its own file's text changed by `edit`.
+pub fn butcher_shop_edited(edit: impl Fn(String) -> String) -> Target {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../profiles/examples/");
-    let files = ["base.toml", "butcher-shop.toml"]
-        .map(|f| SourceFile::new(f, std::fs::read_to_string(format!("{root}{f}")).unwrap()));
+    let files = ["base.toml", "butcher-shop.toml"].map(|f| {
+        let text = std::fs::read_to_string(format!("{root}{f}")).unwrap();
+        let text = if f == "butcher-shop.toml" {
+            edit(text)
+        } else {
+            text
+        };
+        SourceFile::new(f, text)
+    });
     let p = corral_profiles::resolve_one(&files, "butcher-shop", None).unwrap();
     Target::resolve(
         &p.canonical_toml(),

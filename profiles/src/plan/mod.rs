@@ -299,6 +299,14 @@ fn contacts(p: &mut Plan, s: &Settings, allow: &AllowList, work: &WorkSide) {
     let user = UserRef::Work;
     let delta = contacts::compare(allow, &work.contacts, &allowed_account_types(s));
     let exact = s.contacts.mode == ContactsMode::Exact;
+    // Whoever left the list goes first and in every mode: a withdrawal is a legal
+    // obligation, not a preference of the profile.
+    for chunk in delta.retired.chunks(REMOVE_CHUNK) {
+        p.actions.push(Action::RemoveContacts {
+            user,
+            ids: chunk.to_vec(),
+        });
+    }
     if !delta.foreign.is_empty() {
         if exact {
             for chunk in delta.foreign.chunks(REMOVE_CHUNK) {

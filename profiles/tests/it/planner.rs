@@ -3,7 +3,7 @@
 
 use corral_profiles::{
     AllowList, AllowedContact, ContactId, LawfulBasis, ObservedContact, ObservedPhone, PhoneNumber,
-    RawContactId, UserId, Users, plan, resolve, simulate,
+    RawContactId, RetiredContact, UserId, Users, plan, resolve, simulate,
 };
 use expect_test::{Expect, expect};
 
@@ -13,11 +13,22 @@ use crate::fixture::files;
 /// each round trip's script; a work profile still to be created is rendered as user 10.
 #[track_caller]
 fn check(profile: &str, phone: &str, expect: Expect) {
+    check_retired(profile, phone, &[], expect);
+}
+
+/// As [`check`], with contacts that left the allow-list (name, number).
+#[track_caller]
+fn check_retired(profile: &str, phone: &str, retired: &[(&str, &str)], expect: Expect) {
     let resolution = resolve(&files(profile), None);
     assert!(!resolution.has_errors(), "{:?}", resolution.diagnostics);
     let p = resolution.profiles.values().next().unwrap();
     let target = p.for_device(None);
-    let allow = inline_allow_list(&target.settings.contacts.entries);
+    let allow = inline_allow_list(&target.settings.contacts.entries).with_retired(
+        retired.iter().map(|(name, number)| RetiredContact {
+            name: (*name).to_owned(),
+            number: PhoneNumber::parse(number, None).unwrap(),
+        }),
+    );
     let phone: ObservedPhone = serde_json::from_str(phone).unwrap();
     let plan = plan(&target, &allow, &phone);
     let users = Users {
@@ -182,6 +193,42 @@ fn report_mode_only_reports_foreign_contacts() {
             round trips: 0
             drift: {"drift":"needs_profile_owner","setting":"privacy.cross_profile_caller_id","wanted":"false","observed":null}
             drift: {"drift":"foreign_contacts","ids":[3],"removed":false}
+        "#]],
+    );
+}
+
+#[test]
+fn a_contact_that_left_the_list_is_removed_even_in_report_mode() {
+    let profile = format!(
+        "{SHOP}[contacts]\nmode = \"report\"\n[privacy]\ncross_profile_caller_id = false\n"
+    );
+    // 3 is someone corral wrote and who withdrew; 4 the staff member's own contact.
+    let phone = shop_phone(
+        r#", { "id": 3, "name": "Former Supplier", "numbers": ["+4917612345678"] },
+             { "id": 4, "name": "Aunt Erna", "numbers": ["+4917699999999"] }"#,
+    );
+    check_retired(
+        &profile,
+        &phone,
+        &[("Former Supplier", "+4917612345678")],
+        expect![[r#"
+            round trips: 1
+            $ content delete --user 10 --uri 'content://com.android.contacts/raw_contacts?caller_is_syncadapter=true' --where '_id IN (3)'
+            drift: {"drift":"needs_profile_owner","setting":"privacy.cross_profile_caller_id","wanted":"false","observed":null}
+            drift: {"drift":"foreign_contacts","ids":[4],"removed":false}
+        "#]],
+    );
+}
+
+#[test]
+fn a_retired_contact_back_on_the_list_stays() {
+    // "O'Brien" withdrew and consented again: on the list, so not retired.
+    check_retired(
+        SHOP,
+        &shop_phone(""),
+        &[("O'Brien", "+44 20 7946 0958")],
+        expect![[r#"
+            round trips: 0
         "#]],
     );
 }

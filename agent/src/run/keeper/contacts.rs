@@ -35,7 +35,7 @@ impl Keeper {
         }
         tracing::info!(push_seq, %version, contacts = push.len(), "Contacts push.");
         let directory = match Directory::from_push(&push) {
-            Ok(d) => d,
+            Ok(d) => d.succeeding(&self.directory),
             Err(e) => {
                 let failed = ApplyOutcome::Failed { errors: vec![e] };
                 self.record(
@@ -66,6 +66,7 @@ impl Keeper {
         let report = self.reconcile(&target).await;
         let (outcome, actions) = if report.clean() {
             self.contacts_pending = None;
+            self.forget_retired();
             (ApplyOutcome::Applied, descriptions(&report))
         } else {
             tracing::warn!(errors = ?report.errors(), "The pushed contacts are not on the phone yet; retrying at every reconcile.");
@@ -114,6 +115,7 @@ impl Keeper {
 
     /// After a clean reconcile: a contacts push that had failed is on the phone now.
     pub(super) fn confirm_pending_contacts(&mut self, report: &reconcile::Report) {
+        self.forget_retired();
         let Some((push_seq, version)) = self.contacts_pending.take() else {
             return;
         };
@@ -124,5 +126,22 @@ impl Keeper {
             tracing::error!(error = %e, "Cannot report the pushed contacts applied.");
             self.contacts_pending = Some((push_seq, version));
         }
+    }
+
+    /// After a clean reconcile the contacts that left the list are off the phone: their
+    /// names need not be kept any longer (minimisation). Kept when the file cannot be
+    /// written, so the next clean reconcile tries again.
+    fn forget_retired(&mut self) {
+        if self.directory.retired.is_empty() {
+            return;
+        }
+        let mut directory = self.directory.clone();
+        directory.retired.clear();
+        if let Err(e) = self.state.write_directory(&directory) {
+            tracing::warn!(error = %e, "Cannot forget the contacts that left the list.");
+            return;
+        }
+        self.directory = directory;
+        self.resolve_again();
     }
 }
