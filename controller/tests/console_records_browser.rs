@@ -38,9 +38,7 @@ async fn a_technician_imports_a_csv_skipping_its_broken_row() {
     browser
         .wait_for_url("the import page", |u| u.ends_with("/contacts/import"))
         .await;
-    browser
-        .type_into("#file", file.to_str().unwrap())
-        .await;
+    browser.type_into("#file", file.to_str().unwrap()).await;
     browser.click("#preview").await;
     let summary = browser.text("#summary").await;
     assert!(
@@ -48,18 +46,18 @@ async fn a_technician_imports_a_csv_skipping_its_broken_row() {
         "{summary}"
     );
     let errors = browser.text("#row-errors").await;
-    assert!(errors.contains("3 number"), "the error is at line 3: {errors}");
+    assert!(
+        errors.contains("3 number"),
+        "the error is at line 3: {errors}"
+    );
     let valid = browser.text("#valid-rows").await;
-    assert!(valid.contains("Anna Berg") && valid.contains("Carl Dahl"), "{valid}");
+    assert!(
+        valid.contains("Anna Berg") && valid.contains("Carl Dahl"),
+        "{valid}"
+    );
     browser.screenshot("contacts-import").await;
     assert!(
-        app.ctl
-            .state
-            .store
-            .contact_count()
-            .await
-            .unwrap()
-            == 0,
+        app.ctl.state.store.contact_count().await.unwrap() == 0,
         "nothing is imported before the confirmation"
     );
 
@@ -69,7 +67,10 @@ async fn a_technician_imports_a_csv_skipping_its_broken_row() {
         .wait_for_url("the contact book", |u| u.ends_with("/contacts"))
         .await;
     let book = browser.text("#contacts").await;
-    assert!(book.contains("Anna Berg") && book.contains("Carl Dahl"), "{book}");
+    assert!(
+        book.contains("Anna Berg") && book.contains("Carl Dahl"),
+        "{book}"
+    );
     assert!(!book.contains("Broken Row"), "{book}");
     browser.screenshot("contacts-imported").await;
     browser.quit().await;
