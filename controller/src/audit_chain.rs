@@ -15,6 +15,14 @@
 //! never empty); the actor; the kind; and the detail exactly as stored (the JSON text,
 //! byte for byte, never re-serialised). Lengths make the encoding unambiguous whatever
 //! bytes a field holds. The row's database `id` is not covered: `seq` is the position.
+//!
+//! **Version 2** (events appended since migration 0011): the same fields under the label
+//! `corral-event-v2`, except that the last one is the lowercase hex SHA-256 of the detail
+//! text (stored beside it as `detail_sha256`) instead of the detail itself. The retention
+//! job may then replace an old entry's detail by `{"redacted":true}` (marking it
+//! redacted) and the chain still verifies through the stored digest; an entry that is not
+//! marked redacted must still hash to its digest. Version-1 entries are never redacted,
+//! only pruned through a checkpoint.
 
 use sha2::{Digest, Sha256};
 
@@ -23,6 +31,11 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 /// The label that starts every encoded event; a new encoding gets a new label.
 const LABEL: &str = "corral-event-v1";
+/// The label of version 2, whose last field is the detail's SHA-256.
+const LABEL_V2: &str = "corral-event-v2";
+
+/// What a redacted entry's detail reads.
+pub const REDACTED_DETAIL: &str = r#"{"redacted":true}"#;
 
 /// The hashed content of one event, borrowed from a new or a stored row.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +48,24 @@ pub struct ChainedEvent<'a> {
     pub kind: &'a str,
     /// The detail JSON as stored.
     pub detail: &'a str,
+    /// Version 2: the detail's SHA-256 (hex), hashed instead of the detail. `None` for
+    /// version 1.
+    pub detail_sha256: Option<&'a str>,
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+/// The digest a version-2 entry stores for its detail text.
+pub fn detail_digest(detail: &str) -> String {
+    sha256_hex(detail.as_bytes())
 }
 
 fn netstring(out: &mut Vec<u8>, field: &[u8]) {
@@ -47,25 +78,28 @@ fn netstring(out: &mut Vec<u8>, field: &[u8]) {
 /// The canonical bytes of an event (see the module documentation).
 pub fn canonical(event: &ChainedEvent<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 + event.detail.len());
-    netstring(&mut out, LABEL.as_bytes());
+    let label = if event.detail_sha256.is_some() {
+        LABEL_V2
+    } else {
+        LABEL
+    };
+    netstring(&mut out, label.as_bytes());
     netstring(&mut out, event.seq.to_string().as_bytes());
     netstring(&mut out, event.prev_hash.as_bytes());
     netstring(&mut out, event.at_ms.to_string().as_bytes());
     netstring(&mut out, event.device.unwrap_or("").as_bytes());
     netstring(&mut out, event.actor.as_bytes());
     netstring(&mut out, event.kind.as_bytes());
-    netstring(&mut out, event.detail.as_bytes());
+    netstring(
+        &mut out,
+        event.detail_sha256.unwrap_or(event.detail).as_bytes(),
+    );
     out
 }
 
 /// The event's hash: lowercase hex SHA-256 of [`canonical`].
 pub fn hash(event: &ChainedEvent<'_>) -> String {
-    let digest = Sha256::digest(canonical(event));
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    hex
+    sha256_hex(&canonical(event))
 }
 
 /// One stored event as the verifier reads it.
@@ -82,6 +116,10 @@ pub struct StoredEvent {
     pub actor: String,
     pub kind: String,
     pub detail: String,
+    /// Version 2: the detail's digest as stored.
+    pub detail_sha256: Option<String>,
+    /// The retention job replaced the detail (version 2 only).
+    pub redacted: bool,
 }
 
 /// The first entry that does not fit the chain, and why.
@@ -184,6 +222,19 @@ impl Verifier {
                 self.prev_hash
             )));
         }
+        if let Some(digest) = event.detail_sha256.as_deref()
+            && !event.redacted
+            && detail_digest(&event.detail) != digest
+        {
+            return Err(fail(format!(
+                "its content (the detail) was changed: it no longer hashes to its stored digest {digest}"
+            )));
+        }
+        if event.redacted && event.detail_sha256.is_none() {
+            return Err(fail(
+                "it is marked redacted but has no detail digest (only version-2 entries can be redacted)".into(),
+            ));
+        }
         let computed = hash(&ChainedEvent {
             seq,
             prev_hash,
@@ -192,6 +243,7 @@ impl Verifier {
             actor: &event.actor,
             kind: &event.kind,
             detail: &event.detail,
+            detail_sha256: event.detail_sha256.as_deref(),
         });
         if computed != stored_hash {
             return Err(fail(format!(
@@ -237,6 +289,7 @@ mod tests {
             actor: "user:alice",
             kind: "device.revoked",
             detail: r#"{"reason":"lost"}"#,
+            detail_sha256: None,
         }
     }
 
@@ -279,6 +332,8 @@ mod tests {
             actor: actor.to_owned(),
             kind: chained.kind.to_owned(),
             detail: chained.detail.to_owned(),
+            detail_sha256: None,
+            redacted: false,
         }
     }
 
@@ -350,6 +405,80 @@ mod tests {
         let found = verifier.finish(4, &head_hash).unwrap_err();
         assert_eq!(found.id, None);
         assert!(found.what.contains("cut off the end"), "{found}");
+    }
+
+    fn chain_v2(n: i64) -> Vec<StoredEvent> {
+        let mut out: Vec<StoredEvent> = Vec::new();
+        for seq in 1..=n {
+            let prev = out
+                .last()
+                .and_then(|e| e.hash.clone())
+                .unwrap_or_else(|| GENESIS.to_owned());
+            let detail = format!(r#"{{"n":{seq}}}"#);
+            let digest = detail_digest(&detail);
+            let chained = ChainedEvent {
+                detail: &detail,
+                detail_sha256: Some(&digest),
+                ..event(seq, &prev)
+            };
+            out.push(StoredEvent {
+                id: seq,
+                seq: Some(seq),
+                prev_hash: Some(prev.clone()),
+                hash: Some(hash(&chained)),
+                at_ms: chained.at_ms,
+                device: chained.device.map(str::to_owned),
+                actor: chained.actor.to_owned(),
+                kind: chained.kind.to_owned(),
+                detail: detail.clone(),
+                detail_sha256: Some(digest.clone()),
+                redacted: false,
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn version_2_hashes_the_detail_digest_under_its_own_label() {
+        let digest = detail_digest(r#"{"reason":"lost"}"#);
+        let e = ChainedEvent {
+            detail_sha256: Some(&digest),
+            ..event(1, GENESIS)
+        };
+        let text = String::from_utf8(canonical(&e)).unwrap();
+        assert!(text.starts_with("15:corral-event-v2,"), "{text}");
+        assert!(text.ends_with(&format!("64:{digest},")), "{text}");
+        assert_ne!(hash(&e), hash(&event(1, GENESIS)));
+    }
+
+    #[test]
+    fn a_redacted_version_2_entry_still_verifies() {
+        let mut events = chain_v2(3);
+        events[0].detail = REDACTED_DETAIL.into();
+        events[0].redacted = true;
+        assert_eq!(verify(&events), Ok(3));
+    }
+
+    #[test]
+    fn a_changed_version_2_detail_is_named_unless_marked_redacted() {
+        let mut events = chain_v2(3);
+        events[1].detail = r#"{"n":99}"#.into();
+        let found = verify(&events).unwrap_err();
+        assert_eq!(found.seq, Some(2));
+        assert!(found.what.contains("the detail) was changed"), "{found}");
+    }
+
+    #[test]
+    fn a_version_1_entry_cannot_pass_as_redacted() {
+        let mut events = chain(2);
+        events[0].detail = REDACTED_DETAIL.into();
+        events[0].redacted = true;
+        assert!(
+            verify(&events)
+                .unwrap_err()
+                .what
+                .contains("no detail digest")
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! rows, every problem with its line, field and reason) and imports only when the admin
 //! confirms the number of valid rows.
 
+pub mod preview;
+
 use std::fmt::Write as _;
 
 use crate::domain::{BasisFields, Contact, ContactFields, FieldError};

@@ -32,6 +32,8 @@ pub mod domain;
 pub mod enrollment;
 pub mod gateway;
 pub mod provision;
+pub mod records;
+pub mod retention;
 pub mod serve;
 pub mod station;
 pub mod store;

@@ -42,6 +42,9 @@ enum Command {
     /// The audit log: verify its hash chain.
     #[command(subcommand)]
     Audit(cli::audit::AuditCommand),
+    /// The retention job: purge what is past its window now.
+    #[command(subcommand)]
+    Retention(cli::retention::RetentionCommand),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +62,6 @@ fn main() -> ExitCode {
         Command::Enroll(args) => cli::enroll::run(args),
         Command::Devices(args) => cli::devices::run(args),
         Command::Audit(cmd) => cli::audit::run(cmd),
+        Command::Retention(cmd) => cli::retention::run(cmd),
     }
 }

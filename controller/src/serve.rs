@@ -249,6 +249,12 @@ pub async fn serve_bound(
         crate::allow_lists::RESYNC_EVERY,
         stopped(stop.clone()),
     ));
+    // Retention: purges what is past its window (`[retention]`), every `retention.every`.
+    tokio::spawn(crate::retention::run_periodic(
+        state.clone(),
+        crate::console::clock::Clock::system(),
+        stopped(stop.clone()),
+    ));
     let agent_state = state.clone();
     let agent_stop = stopped(stop.clone());
     let agent_listeners =

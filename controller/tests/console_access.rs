@@ -82,6 +82,18 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/consent/{token}/withdraw", "public"),
     ("GET", "/privacy-notice", "public"),
     ("GET", "/erasures", "ATU"),
+    ("GET", "/contacts/import", "AT"),
+    ("POST", "/contacts/import", "AT"),
+    ("POST", "/contacts/import/confirm", "AT"),
+    ("GET", "/contacts/export.csv", "AT"),
+    ("GET", "/contacts/export.vcf", "AT"),
+    ("GET", "/contacts/{id}/record", "AT"),
+    ("GET", "/contacts/{id}/record.json", "AT"),
+    ("GET", "/privacy/records", "ATU"),
+    ("GET", "/privacy/records.md", "ATU"),
+    ("GET", "/privacy/records/edit", "A"),
+    ("POST", "/privacy/records", "A"),
+    ("POST", "/privacy/retention/run", "A"),
 ];
 
 fn letter(role: Role) -> char {

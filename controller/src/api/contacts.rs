@@ -368,46 +368,27 @@ pub async fn import(
     }
     .fields()
     .basis;
-    let mut errors = parsed.errors.clone();
-    let mut drafts = Vec::new();
-    let mut rows = Vec::new();
-    let mut numbers = std::collections::BTreeMap::new();
-    for row in &parsed.rows {
-        let mut fields = row.fields.clone();
-        if fields.region.trim().is_empty() {
-            fields.region = input.region.clone().unwrap_or_default();
-        }
-        fields.groups.extend(input.groups.iter().cloned());
-        if fields.basis.kind.trim().is_empty() {
-            fields.basis = default_basis.clone();
-        }
-        match fields.to_draft(&actor, now) {
-            Ok(d) => {
-                if let Some(first) = numbers.insert(d.number.clone(), row.line) {
-                    errors.push(crate::contact_import::RowError {
-                        line: row.line,
-                        field: "number".into(),
-                        message: format!("the same number as line {first}"),
-                    });
-                    continue;
-                }
-                rows.push(json!({
-                    "line": row.line,
-                    "name": d.name.as_str(),
-                    "number": d.number.as_str(),
-                    "groups": d.groups.iter().map(ContactGroup::as_str).collect::<Vec<_>>(),
-                    "basis": d.basis.as_ref().map(Basis::kind),
-                }));
-                drafts.push(d);
-            }
-            Err(field_errors) => errors.extend(
-                field_errors
-                    .into_iter()
-                    .map(|e| crate::contact_import::RowError::of(row.line, e)),
-            ),
-        }
-    }
-    errors.sort_by_key(|e| e.line);
+    let defaults = crate::contact_import::preview::ImportDefaults {
+        region: input.region.clone(),
+        groups: input.groups.clone(),
+        basis: default_basis,
+    };
+    let preview = crate::contact_import::preview::preview(&parsed, &defaults, &actor, now);
+    let rows: Vec<Value> = preview
+        .rows
+        .iter()
+        .map(|(line, d)| {
+            json!({
+                "line": line,
+                "name": d.name.as_str(),
+                "number": d.number.as_str(),
+                "groups": d.groups.iter().map(ContactGroup::as_str).collect::<Vec<_>>(),
+                "basis": d.basis.as_ref().map(Basis::kind),
+            })
+        })
+        .collect();
+    let drafts = preview.drafts();
+    let errors = preview.errors;
     let confirmed = input.confirm_valid == Some(drafts.len()) && !drafts.is_empty();
     let imported = if confirmed {
         let created = state.store.import_contacts(&drafts, &actor, now).await?;
@@ -476,7 +457,13 @@ pub async fn record(
 ) -> Result<Json<Value>, ApiError> {
     let id: ContactId = named("contact", &id)?;
     let r = state.store.person_record(&id).await?;
-    Ok(Json(json!({
+    Ok(Json(record_json(&r, Timestamp::now())))
+}
+
+/// The person record as JSON: what `GET /contacts/{id}/record` answers and what the
+/// console's record page and download show, so the three never differ.
+pub fn record_json(r: &crate::store::PersonRecord, exported_at: Timestamp) -> Value {
+    json!({
         "contact": contact_json(&r.contact),
         "events": r.events.iter().map(|e| json!({
             "id": e.id,
@@ -495,6 +482,6 @@ pub async fn record(
             "confirmed_at": l.confirmed_at.map(|t| t.to_string()),
         })).collect::<Vec<_>>(),
         "tables": r.tables,
-        "exported_at": Timestamp::now().to_string(),
-    })))
+        "exported_at": exported_at.to_string(),
+    })
 }

@@ -1,4 +1,5 @@
-//! The controller's own subcommands (`serve`, `check-config`, `admin`, `token`, `audit`)
+//! The controller's own subcommands (`serve`, `check-config`, `admin`, `token`, `audit`,
+//! `retention`)
 //! and the station's (`enroll`, `devices`): argument
 //! parsing and output. One module per command; the work itself lives in the library.
 //! Must never: hold logic a test would want to call without the binary.
@@ -8,6 +9,7 @@ pub mod audit;
 pub mod check_config;
 pub mod devices;
 pub mod enroll;
+pub mod retention;
 pub mod serve;
 pub mod station;
 pub mod token;

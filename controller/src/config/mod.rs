@@ -12,6 +12,7 @@
 //! [enrollment]  listen = "0.0.0.0:8444"     token_ttl = "24h"
 //! [database]    url = "postgres://corral@db/corral"   # default: SQLite in the data dir
 //! [certificates] device_lifetime = "30d"    server_names = ["localhost", "127.0.0.1"]
+//! [retention]   ended_contacts = "30d"  events = "365d"  audit_detail = "90d"  every = "1h"
 //! ```
 
 use std::fmt;
@@ -119,6 +120,36 @@ pub struct Config {
     pub server_names: Vec<String>,
     /// Whether and how the console serves HTTPS itself (`console.tls`).
     pub console_tls: ConsoleTls,
+    /// How long personal data is kept (`[retention]`).
+    pub retention: Retention,
+}
+
+/// The retention job's windows (`[retention]`); see `docs/privacy.md`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// A contact without a lawful basis is erased this long after its last change
+    /// (`retention.ended_contacts`, default 30 days).
+    pub ended_contacts: Duration,
+    /// Event-log entries (device events and audit entries: one hash chain) older than this
+    /// are deleted through a checkpoint (`retention.events`, default 365 days).
+    pub events: Duration,
+    /// The detail of event-log entries older than this is redacted; who, what and when
+    /// stay until `events` (`retention.audit_detail`, default 90 days, at most `events`).
+    pub audit_detail: Duration,
+    /// How often `corral serve` runs the job (`retention.every`, default 1 hour).
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        const DAY: u64 = 86_400;
+        Retention {
+            ended_contacts: Duration::from_secs(30 * DAY),
+            events: Duration::from_secs(365 * DAY),
+            audit_detail: Duration::from_secs(90 * DAY),
+            every: Duration::from_secs(3600),
+        }
+    }
 }
 
 /// How the console listener speaks: plain HTTP (for loopback or behind a TLS-terminating
@@ -170,6 +201,17 @@ struct FileConfig {
     database: DatabaseSection,
     #[serde(default)]
     certificates: CertificatesSection,
+    #[serde(default)]
+    retention: RetentionSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionSection {
+    ended_contacts: Option<String>,
+    events: Option<String>,
+    audit_detail: Option<String>,
+    every: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -374,6 +416,7 @@ impl Config {
                 },
             )?,
             console_tls: console_tls(&file.console, env)?,
+            retention: retention(&file.retention, env)?,
         })
     }
 
@@ -428,6 +471,48 @@ fn console_tls(
     })
 }
 
+/// `[retention]`: each window a duration; the detail never outlives its entry.
+fn retention(
+    file: &RetentionSection,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Retention, ConfigError> {
+    let defaults = Retention::default();
+    let window = |key: &str, value: Option<&String>, default: Duration| {
+        parse_with(pick(key, None, env, value), default, parse_duration)
+    };
+    let retention = Retention {
+        ended_contacts: window(
+            "retention.ended_contacts",
+            file.ended_contacts.as_ref(),
+            defaults.ended_contacts,
+        )?,
+        events: window("retention.events", file.events.as_ref(), defaults.events)?,
+        audit_detail: window(
+            "retention.audit_detail",
+            file.audit_detail.as_ref(),
+            defaults.audit_detail,
+        )?,
+        every: window("retention.every", file.every.as_ref(), defaults.every)?,
+    };
+    if retention.audit_detail > retention.events {
+        return Err(ConfigError::Invalid {
+            key: "retention.audit_detail".into(),
+            reason: format!(
+                "{} is longer than retention.events ({}): the detail goes with its entry",
+                format_duration(retention.audit_detail),
+                format_duration(retention.events)
+            ),
+        });
+    }
+    if retention.every > Duration::from_secs(86_400) {
+        return Err(ConfigError::Invalid {
+            key: "retention.every".into(),
+            reason: "must be at most 1d, or data outlives its window by more than a day".into(),
+        });
+    }
+    Ok(retention)
+}
+
 /// The effective configuration as TOML, secrets redacted (what `corral check-config` prints).
 impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -446,11 +531,19 @@ impl fmt::Display for Config {
             format_duration(self.enrollment_token_ttl)
         )?;
         writeln!(f, "[database]\nurl = \"{}\"\n", self.database)?;
-        write!(
+        writeln!(
             f,
             "[certificates]\ndevice_lifetime = \"{}\"\nserver_names = [{}]\n",
             format_duration(self.device_cert_lifetime),
             names.join(", ")
+        )?;
+        write!(
+            f,
+            "[retention]\nended_contacts = \"{}\"\nevents = \"{}\"\naudit_detail = \"{}\"\nevery = \"{}\"\n",
+            format_duration(self.retention.ended_contacts),
+            format_duration(self.retention.events),
+            format_duration(self.retention.audit_detail),
+            format_duration(self.retention.every)
         )
     }
 }

@@ -49,6 +49,12 @@ fn defaults_need_no_file() {
         [certificates]
         device_lifetime = "30d"
         server_names = ["localhost", "127.0.0.1"]
+
+        [retention]
+        ended_contacts = "30d"
+        events = "365d"
+        audit_detail = "90d"
+        every = "1h"
     "#]]
     .assert_eq(&c.to_string());
 }
@@ -170,4 +176,33 @@ fn the_console_serves_https_from_the_ca_or_supplied_files_when_asked() {
             .to_string()
             .starts_with("invalid console.tls (from CORRAL_CONSOLE_TLS)")
     );
+}
+
+#[test]
+fn retention_windows_are_durations_and_the_detail_never_outlives_its_entry() {
+    let file = "[retention]\nended_contacts = \"7d\"\nevents = \"30d\"\naudit_detail = \"14d\"\nevery = \"15m\"\n";
+    let r = load(Some(file), &[], Overrides::default())
+        .unwrap()
+        .retention;
+    assert_eq!(
+        (r.ended_contacts, r.events, r.audit_detail, r.every),
+        (
+            Duration::from_secs(7 * 86_400),
+            Duration::from_secs(30 * 86_400),
+            Duration::from_secs(14 * 86_400),
+            Duration::from_secs(900)
+        )
+    );
+    let err = |file: &str, env: &[(&str, &str)]| {
+        load(Some(file), env, Overrides::default())
+            .unwrap_err()
+            .to_string()
+    };
+    expect_test::expect![[r#"invalid retention.audit_detail: 400d is longer than retention.events (365d): the detail goes with its entry"#]]
+        .assert_eq(&err("[retention]\naudit_detail = \"400d\"\n", &[]));
+    expect_test::expect![[r#"invalid retention.events (from CORRAL_RETENTION_EVENTS): "a year" is not a duration like 90s, 15m, 24h or 30d"#]]
+        .assert_eq(&err("", &[("CORRAL_RETENTION_EVENTS", "a year")]));
+    expect_test::expect!["invalid retention.every: must be at most 1d, or data outlives its window by more than a day"]
+        .assert_eq(&err("[retention]\nevery = \"2d\"\n", &[]));
+    assert!(err("[retention]\nevent = \"1d\"\n", &[]).contains("unknown field `event`"));
 }

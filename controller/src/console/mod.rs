@@ -7,19 +7,22 @@
 //! ([`session`]), login throttling ([`throttle`]), security headers ([`headers`]),
 //! templates and static files ([`render`]) and one module per page (profile editing,
 //! upload and staging in [`profile_edit`], assignment, rollouts, and cloning with its
-//! pure capture in [`clone_capture`]).
+//! pure capture in [`clone_capture`]; the contact import with its preview, the person
+//! record, and the records of processing with retention).
 //! Must never: reach the database except through `Store` methods, change anything over
 //! GET or without the session's CSRF token, or run a handler without the capability its
 //! route's role column names (every handler takes one).
 
 mod account;
 mod assign;
+mod attachment;
 mod audit;
 pub mod clock;
 mod clone;
 pub mod clone_capture;
 mod consent;
 mod consent_page;
+mod contact_import;
 mod contacts;
 mod enrollment;
 pub mod error;
@@ -27,12 +30,15 @@ mod export;
 mod fleet;
 pub mod headers;
 mod login;
+pub mod multipart;
 mod password_policy;
+mod person;
 mod phone;
 mod profile_download;
 pub mod profile_edit;
 mod profiles;
 mod provisioning;
+mod records;
 pub mod render;
 mod rollout;
 pub mod routes;
@@ -115,6 +121,8 @@ pub struct ConsoleState {
     pub throttle: Arc<Throttle>,
     /// Unusable consent links tried (see [`ConsoleOptions::consent_throttle`]).
     pub consent_throttle: Arc<Throttle>,
+    /// Import previews awaiting confirmation (`contact_import`).
+    pub imports: Arc<contact_import::ImportStash>,
 }
 
 /// The console's routes with their guard and headers, ready to merge at `/`.
@@ -123,6 +131,7 @@ pub fn router(app: AppState, options: ConsoleOptions) -> Router {
         app,
         throttle: Arc::new(Throttle::new(options.throttle)),
         consent_throttle: Arc::new(Throttle::new(options.consent_throttle)),
+        imports: Arc::new(contact_import::ImportStash::default()),
         options: Arc::new(options),
     };
     let mut console = Router::new();

@@ -91,6 +91,26 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../web/templates/contact.html"),
     ),
     (
+        "contact_import.html",
+        include_str!("../../../web/templates/contact_import.html"),
+    ),
+    (
+        "contact_import_preview.html",
+        include_str!("../../../web/templates/contact_import_preview.html"),
+    ),
+    (
+        "person.html",
+        include_str!("../../../web/templates/person.html"),
+    ),
+    (
+        "records.html",
+        include_str!("../../../web/templates/records.html"),
+    ),
+    (
+        "records_edit.html",
+        include_str!("../../../web/templates/records_edit.html"),
+    ),
+    (
         "erase.html",
         include_str!("../../../web/templates/erase.html"),
     ),

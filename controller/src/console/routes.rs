@@ -8,9 +8,9 @@
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    ConsoleState, account, assign, audit, clone, consent, consent_page, contacts, enrollment,
-    fleet, login, phone, profile_download, profile_edit, profiles, provisioning, render, rollout,
-    users,
+    ConsoleState, account, assign, audit, clone, consent, consent_page, contact_import, contacts,
+    enrollment, fleet, login, person, phone, profile_download, profile_edit, profiles,
+    provisioning, records, render, rollout, users,
 };
 use crate::api::auth::Access;
 
@@ -120,4 +120,16 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/consent/{token}/withdraw", Public, "The contact withdraws their consent", consent_page::withdraw),
     route!(Get "/privacy-notice", Public, "The built-in privacy notice", consent_page::privacy_notice),
     route!(Get "/erasures", Read, "Every erasure and withdrawal with its confirmations", consent::erasures),
+    route!(Get "/contacts/import", Operate, "The contact import file picker", contact_import::form),
+    route!(Post "/contacts/import", Operate, "Preview an uploaded CSV or vCard file", contact_import::upload),
+    route!(Post "/contacts/import/confirm", Operate, "Import a previewed file's valid rows", contact_import::confirm),
+    route!(Get "/contacts/export.csv", Operate, "The contact book as CSV", contact_import::export_csv),
+    route!(Get "/contacts/export.vcf", Operate, "The contact book as vCard", contact_import::export_vcard),
+    route!(Get "/contacts/{id}/record", Operate, "Everything held about a person", person::show),
+    route!(Get "/contacts/{id}/record.json", Operate, "Everything held about a person, as JSON", person::download),
+    route!(Get "/privacy/records", Read, "The records of processing (Art. 30)", records::show),
+    route!(Get "/privacy/records.md", Read, "The records of processing as Markdown", records::markdown),
+    route!(Get "/privacy/records/edit", Administer, "Edit what only a person can know", records::edit_form),
+    route!(Post "/privacy/records", Administer, "Save the records' editable fields", records::save),
+    route!(Post "/privacy/retention/run", Administer, "Run the retention job now", records::run_retention),
 ];

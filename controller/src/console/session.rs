@@ -35,6 +35,9 @@ use crate::domain::{AdminUser, Role, SessionToken};
 
 /// Largest form body the console reads (the CSRF check buffers it).
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Largest `multipart/form-data` body (a file upload): the import's file limit and room
+/// for the other fields.
+pub const MAX_UPLOAD_BYTES: usize = crate::contact_import::MAX_BYTES + 64 * 1024;
 
 /// The name of a cookie: `__Host-` prefixed when served over TLS. The prefix requires
 /// `Secure`, which browsers refuse over plain HTTP, so without TLS the plain name is used
@@ -182,8 +185,17 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
     let request = if matches!(parts.method, Method::GET | Method::HEAD) {
         Request::from_parts(parts, body)
     } else {
-        let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-            return ConsoleError::BadRequest("the form is too large".into()).into_response();
+        let limit = if multipart_boundary(&parts.headers).is_some() {
+            MAX_UPLOAD_BYTES
+        } else {
+            MAX_FORM_BYTES
+        };
+        let Ok(bytes) = to_bytes(body, limit).await else {
+            return ConsoleError::BadRequest(format!(
+                "the form is too large (at most {} KiB)",
+                limit / 1024
+            ))
+            .into_response();
         };
         if let Err(e) = check_forgery(&parts, &bytes, tls) {
             tracing::warn!(path = %loggable_path(parts.uri.path()), reason = %e, "Console: refused a state change.");
@@ -199,6 +211,14 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
         );
     }
     response
+}
+
+/// The boundary when the request is a `multipart/form-data` upload.
+pub fn multipart_boundary(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(super::multipart::boundary)
 }
 
 /// The CSRF rule for one state-changing request.
@@ -221,7 +241,13 @@ fn check_forgery(parts: &Parts, body: &[u8], tls: bool) -> Result<(), ConsoleErr
     {
         return Err(refused("the form was sent from another site"));
     }
-    let sent = form_field(body, "csrf").ok_or_else(|| refused("the form has no CSRF token"))?;
+    let sent = match multipart_boundary(&parts.headers) {
+        Some(boundary) => super::multipart::parse(body, &boundary)
+            .ok()
+            .and_then(|fields| super::multipart::text_field(&fields, "csrf")),
+        None => form_field(body, "csrf"),
+    }
+    .ok_or_else(|| refused("the form has no CSRF token"))?;
     let path = parts.uri.path();
     let expected = if let Some(rest) = path.strip_prefix("/consent/") {
         // A contact has no session: the form value is bound to the link instead.

@@ -57,8 +57,15 @@ pub(super) async fn lock_head(conn: &mut AnyConnection) -> Result<Head> {
     })
 }
 
-/// The head after appending `event` (with its detail text as stored) behind `head`.
-pub(super) fn link(head: &Head, event: &NewEvent, detail: &str, now: Timestamp) -> Head {
+/// The head after appending `event` (with its detail text as stored and that text's
+/// digest, encoding version 2) behind `head`.
+pub(super) fn link(
+    head: &Head,
+    event: &NewEvent,
+    detail: &str,
+    detail_sha256: &str,
+    now: Timestamp,
+) -> Head {
     let seq = head.seq + 1;
     Head {
         seq,
@@ -70,6 +77,7 @@ pub(super) fn link(head: &Head, event: &NewEvent, detail: &str, now: Timestamp) 
             actor: &event.actor,
             kind: &event.kind,
             detail,
+            detail_sha256: Some(detail_sha256),
         }),
     }
 }
@@ -95,10 +103,13 @@ fn stored_from_row(row: &AnyRow) -> Result<StoredEvent> {
         actor: text(row, "actor")?,
         kind: text(row, "kind")?,
         detail: text(row, "detail")?,
+        detail_sha256: opt_text(row, "detail_sha256")?,
+        redacted: opt_int(row, "redacted_at")?.is_some(),
     })
 }
 
-const STORED_COLUMNS: &str = "id, seq, prev_hash, hash, at, device_id, actor, kind, detail";
+const STORED_COLUMNS: &str =
+    "id, seq, prev_hash, hash, at, device_id, actor, kind, detail, detail_sha256, redacted_at";
 
 /// What `corral audit verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +147,7 @@ impl Store {
                     actor: &event.actor,
                     kind: &event.kind,
                     detail: &event.detail,
+                    detail_sha256: event.detail_sha256.as_deref(),
                 });
                 sqlx::query("UPDATE events SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4")
                     .bind(seq)

@@ -5,7 +5,7 @@
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
 //! users with sessions and API tokens, uploaded profile sources, provisioning runs and
 //! their steps, the console's fleet page, staged rollouts, the contact book, the event
-//! log's hash chain).
+//! log's hash chain, the records of processing and retention).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -30,6 +30,7 @@ mod fleet_page;
 mod outbox;
 mod profiles;
 mod provisioning;
+mod records;
 mod reports;
 mod rollouts;
 mod rows;
@@ -56,6 +57,7 @@ pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
 pub use outbox::{AckOutcome, Lease, QueuedPush};
 pub use profiles::{ProfileSummary, Publication};
+pub use records::{RecordField, RetentionCounts, RetentionRun};
 pub use reports::{AgentAnswer, AnswerReport};
 pub use rollouts::{Rollout, Staging};
 pub use sources::{ProfileSource, ProfileUpload};
@@ -198,6 +200,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "consent_links",
         include_str!("../../migrations/sqlite/0010_consent_links.sql"),
     ),
+    (
+        11,
+        "records",
+        include_str!("../../migrations/sqlite/0011_records.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -244,6 +251,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         10,
         "consent_links",
         include_str!("../../migrations/postgres/0010_consent_links.sql"),
+    ),
+    (
+        11,
+        "records",
+        include_str!("../../migrations/postgres/0011_records.sql"),
     ),
 ];
 

@@ -166,6 +166,37 @@ impl Visitor {
         response
     }
 
+    /// POSTs `fields` and one file as `multipart/form-data`, as a browser's file picker.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Response {
+        let boundary = "----corralTestBoundary7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (name, filename, bytes) = file;
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let head = format!(
+            "{}\r\nContent-Type: multipart/form-data; boundary={boundary}",
+            self.head("POST", path)
+        );
+        let response = exchange(self.addr, &head, &body).await;
+        self.keep(&response);
+        response
+    }
+
     /// The CSRF token on a page of a logged-in user.
     pub async fn csrf(&mut self) -> String {
         let page = self.get("/fleet").await;
