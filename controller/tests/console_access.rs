@@ -73,6 +73,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/enrollment/tokens", "AT"),
     ("POST", "/enrollment/tokens/{prefix}/revoke", "AT"),
     ("GET", "/provisioning", "ATU"),
+    ("POST", "/fleet/bulk", "AT"),
+    ("GET", "/groups", "ATU"),
 ];
 
 fn letter(role: Role) -> char {

@@ -5,7 +5,7 @@
 //! ([`session`]), login throttling ([`throttle`]), security headers ([`headers`]),
 //! templates and static files ([`render`]) and one module per page (profile editing,
 //! upload and staging in [`profile_edit`], assignment, rollouts, and cloning with its
-//! pure capture in [`clone_capture`]).
+//! pure capture in [`clone_capture`]; the fleet's groups and bulk actions).
 //! Must never: reach the database except through `Store` methods, change anything over
 //! GET or without the session's CSRF token, or run a handler without the capability its
 //! route's role column names (every handler takes one).
@@ -13,6 +13,7 @@
 mod account;
 mod assign;
 mod audit;
+mod bulk;
 pub mod clock;
 mod clone;
 pub mod clone_capture;
@@ -21,6 +22,8 @@ mod enrollment;
 pub mod error;
 mod export;
 mod fleet;
+mod fleet_query;
+mod groups;
 pub mod headers;
 mod login;
 mod password_policy;

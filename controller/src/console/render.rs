@@ -114,6 +114,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "provisioning.html",
         include_str!("../../../web/templates/provisioning.html"),
     ),
+    (
+        "bulk_confirm.html",
+        include_str!("../../../web/templates/bulk_confirm.html"),
+    ),
+    (
+        "groups.html",
+        include_str!("../../../web/templates/groups.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

@@ -8,8 +8,8 @@
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    ConsoleState, account, assign, audit, clone, contacts, enrollment, fleet, login, phone,
-    profile_download, profile_edit, profiles, provisioning, render, rollout, users,
+    ConsoleState, account, assign, audit, bulk, clone, contacts, enrollment, fleet, groups, login,
+    phone, profile_download, profile_edit, profiles, provisioning, render, rollout, users,
 };
 use crate::api::auth::Access;
 
@@ -110,4 +110,6 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/enrollment/tokens", Operate, "Create an enrollment token, shown once", enrollment::create),
     route!(Post "/enrollment/tokens/{prefix}/revoke", Operate, "Revoke an enrollment token", enrollment::revoke),
     route!(Get "/provisioning", Read, "Live view of phones being provisioned", provisioning::live),
+    route!(Post "/fleet/bulk", Operate, "Confirm, then run a bulk action on chosen phones", bulk::submit),
+    route!(Get "/groups", Read, "Groups with their phone counts", groups::list),
 ];

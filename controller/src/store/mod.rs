@@ -4,7 +4,7 @@
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
 //! users with sessions and API tokens, uploaded profile sources, provisioning runs and
-//! their steps, the console's fleet page, staged rollouts, the contact book, the event
+//! their steps, the console's fleet page, groups and bulk actions, staged rollouts, the contact book, the event
 //! log's hash chain).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
@@ -19,6 +19,7 @@ mod accounts;
 mod agents;
 mod allow_lists;
 mod answers;
+mod bulk;
 mod certificates;
 mod chain;
 mod contacts;
@@ -26,6 +27,8 @@ mod devices;
 mod enrollment;
 mod events;
 mod fleet_page;
+mod fleet_pending;
+mod groups;
 mod outbox;
 mod profiles;
 mod provisioning;
@@ -48,10 +51,13 @@ pub use allow_lists::{
     AllowListPush, CONTACTS_KIND, DeviceAllowList, DeviceProfileText, ErasureReason,
     ErasureReceipt, ErasureRecord, QueuedAllowList,
 };
+pub use bulk::{BulkAudit, BulkOutcome, BulkPush, BulkTarget};
 pub use chain::ChainVerdict;
 pub use contacts::{ContactQuery, PERSON_TABLES, PersonRecord};
 pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
+pub use fleet_pending::{PendingPage, PendingPhone, PendingQuery, PendingState};
+pub use groups::GroupSummary;
 pub use outbox::{AckOutcome, Lease, QueuedPush};
 pub use profiles::{ProfileSummary, Publication};
 pub use reports::{AgentAnswer, AnswerReport};
@@ -191,6 +197,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "contacts",
         include_str!("../../migrations/sqlite/0009_contacts.sql"),
     ),
+    (
+        12,
+        "fleet groups",
+        include_str!("../../migrations/sqlite/0012_fleet_groups.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -232,6 +243,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "contacts",
         include_str!("../../migrations/postgres/0009_contacts.sql"),
+    ),
+    (
+        12,
+        "fleet groups",
+        include_str!("../../migrations/postgres/0012_fleet_groups.sql"),
     ),
 ];
 
