@@ -115,7 +115,13 @@ pub async fn seed(store: &Store, phones: usize) {
         let text = format!("name = \"{name}\"\n");
         let version = version_of(&text);
         store
-            .publish_profile_version(&ProfileName::parse(name).unwrap(), &version, &text, "bench", now)
+            .publish_profile_version(
+                &ProfileName::parse(name).unwrap(),
+                &version,
+                &text,
+                "bench",
+                now,
+            )
             .await
             .unwrap();
         versions.push(version);
@@ -188,7 +194,11 @@ pub async fn seed(store: &Store, phones: usize) {
         };
         store.record_report(&device.id, &report, now).await.unwrap();
         // A third seen just now, the rest minutes to days ago.
-        let ago = if i % 3 == 0 { 5 } else { 600 * (i as u64 % 500) };
+        let ago = if i % 3 == 0 {
+            5
+        } else {
+            600 * (i as u64 % 500)
+        };
         store
             .touch_device(&device.id, now.minus(Duration::from_secs(ago)))
             .await
@@ -352,9 +362,7 @@ pub fn run(plan: Plan, progress: bool) -> Report {
         .unwrap();
     let (addr, admin, seeded_in) = server.block_on(async {
         let env = |key: &str| match key {
-            "CORRAL_GATEWAY_LISTEN" | "CORRAL_ENROLLMENT_LISTEN" => {
-                Some("127.0.0.1:0".to_owned())
-            }
+            "CORRAL_GATEWAY_LISTEN" | "CORRAL_ENROLLMENT_LISTEN" => Some("127.0.0.1:0".to_owned()),
             _ => None,
         };
         let config = Config::load(dir.path(), &Overrides::default(), &env).unwrap();
@@ -395,9 +403,7 @@ pub fn run(plan: Plan, progress: bool) -> Report {
         // Warm-up: every path once, checked.
         let mut warm = Client::connect(addr).await;
         for path in paths.iter() {
-            let (status, _, body) = warm
-                .call("GET", path, &[("Cookie", &cookies[0])], "")
-                .await;
+            let (status, _, body) = warm.call("GET", path, &[("Cookie", &cookies[0])], "").await;
             assert_eq!(status, 200, "{path}: {body}");
             assert!(body.contains("<table class=\"fleet\""), "{path}");
         }
@@ -444,7 +450,10 @@ pub fn run(plan: Plan, progress: bool) -> Report {
             .map(|(i, p)| {
                 figures(
                     p,
-                    all.iter().filter(|(w, _)| *w == i).map(|(_, d)| *d).collect(),
+                    all.iter()
+                        .filter(|(w, _)| *w == i)
+                        .map(|(_, d)| *d)
+                        .collect(),
                 )
             })
             .collect();

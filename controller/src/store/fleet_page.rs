@@ -252,14 +252,22 @@ impl Filter {
     }
 }
 
-/// ` ORDER BY …` for the query's sort: NULLs last in both directions and on both engines,
-/// then the id as a unique tie-breaker so pages never overlap.
+/// ` ORDER BY …` for the query's sort: NULLs last in both directions and on both engines
+/// (`NULLS LAST`, which SQLite answers from the column's index too), then the id as a
+/// unique tie-breaker so pages never overlap.
 fn order_by(query: &FleetQuery) -> String {
     let direction = if query.descending { "DESC" } else { "ASC" };
     format!(
-        " ORDER BY CASE WHEN {col} IS NULL THEN 1 ELSE 0 END, {col} {direction}, d.id {direction}",
+        " ORDER BY {col} {direction} NULLS LAST, d.id {direction}",
         col = query.sort.column()
     )
+}
+
+impl FleetSort {
+    /// Whether the sort reads the effective profile (and so needs the joins).
+    fn reads_profile(self) -> bool {
+        self == FleetSort::Profile
+    }
 }
 
 fn bind_all<'q>(
@@ -298,20 +306,53 @@ impl Store {
             .await?;
         let total = u64::try_from(super::rows::int(&total, "n")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if total <= u64::from(query.offset) {
+            return Ok(FleetPage {
+                rows: Vec::new(),
+                total,
+            });
+        }
+        // Two steps: the page's ids from `devices` alone (an index walk for the sorts on
+        // its columns, so a last page costs index entries, not joined rows), then those
+        // rows with their effective profile.
+        let ids_from = if filter.reads_profile || query.sort.reads_profile() {
+            FROM
+        } else {
+            " FROM devices d"
+        };
         let limit = filter.bind(Bind::Int(i64::from(query.limit)));
         let offset = filter.bind(Bind::Int(i64::from(query.offset)));
-        let page_sql = format!(
-            "{SELECT}{FROM}{}{} LIMIT {limit} OFFSET {offset}",
+        let ids_sql = format!(
+            "SELECT d.id{ids_from}{}{} LIMIT {limit} OFFSET {offset}",
             filter.sql,
             order_by(query)
         );
-        let rows = bind_all(page_sql, &filter.binds)
+        let ids: Vec<DeviceId> = bind_all(ids_sql, &filter.binds)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| parsed(r, "id"))
+            .collect::<Result<_>>()?;
+        if ids.is_empty() {
+            return Ok(FleetPage {
+                rows: Vec::new(),
+                total,
+            });
+        }
+        let rows_sql = format!(
+            "{SELECT}{FROM} WHERE d.id IN ({})",
+            super::placeholders(1, ids.len())
+        );
+        let found = super::bind_all(sqlx::query(sqlx::AssertSqlSafe(rows_sql)), &ids)
             .fetch_all(&self.pool)
             .await?;
-        Ok(FleetPage {
-            rows: rows.iter().map(row).collect::<Result<_>>()?,
-            total,
-        })
+        let mut by_id: std::collections::HashMap<DeviceId, FleetRow> = found
+            .iter()
+            .map(|r| row(r).map(|row| (row.id.clone(), row)))
+            .collect::<Result<_>>()?;
+        // A phone deleted between the two statements is left out of the page.
+        let rows = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+        Ok(FleetPage { rows, total })
     }
 
     /// The ids of every phone `query` matches (its offset and limit ignored), in its order,
