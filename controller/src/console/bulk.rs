@@ -270,6 +270,7 @@ pub async fn submit(
         }
     };
     console.app.gateway.send_queued(&outcome.queued);
+    console.choices.invalidate();
     let mut back = form_urlencoded::Serializer::new(form.filter.clone());
     back.append_pair("done", form.action.as_str());
     back.append_pair("count", &outcome.done.len().to_string());

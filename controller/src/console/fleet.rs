@@ -128,34 +128,6 @@ fn done_message(action: &str, count: u64) -> Option<String> {
     ))
 }
 
-/// A group in the filter's select.
-#[derive(Debug, Serialize)]
-struct GroupChoice {
-    name: String,
-    phones: u64,
-}
-
-/// The profile names and groups the filters offer.
-async fn choices(console: &ConsoleState) -> Result<(Vec<String>, Vec<GroupChoice>), ConsoleError> {
-    let store = &console.app.store;
-    let profiles = store
-        .profiles()
-        .await?
-        .iter()
-        .map(|p| p.name.to_string())
-        .collect();
-    let groups = store
-        .groups()
-        .await?
-        .into_iter()
-        .map(|g| GroupChoice {
-            name: g.name.to_string(),
-            phones: g.active,
-        })
-        .collect();
-    Ok((profiles, groups))
-}
-
 /// `GET /fleet`.
 pub async fn list(
     viewer: Viewer,
@@ -194,7 +166,10 @@ pub async fn list(
         let rows: Vec<RowView> = page.rows.iter().map(|r| row_view(&console, r)).collect();
         (rows, page.total, pending)
     };
-    let (profiles, groups) = choices(&console).await?;
+    let choices = console
+        .choices
+        .get(store, console.options.choices_ttl)
+        .await?;
     let pages = u32::try_from(total.div_ceil(u64::from(page_size)))
         .unwrap_or(u32::MAX)
         .max(1);
@@ -251,8 +226,8 @@ pub async fn list(
     context.insert("drift", &q.drifting);
     context.insert("profile", &q.profile.as_ref().map(ProfileName::as_str));
     context.insert("group", &q.group.as_ref().map(|g| g.as_str()));
-    context.insert("profiles", &profiles);
-    context.insert("groups", &groups);
+    context.insert("profiles", &choices.profiles);
+    context.insert("groups", &choices.groups);
     context.insert("filter", &filter_string(&params));
     context.insert(
         "done",

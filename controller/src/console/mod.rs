@@ -22,6 +22,7 @@ mod enrollment;
 pub mod error;
 mod export;
 mod fleet;
+mod fleet_choices;
 mod fleet_query;
 mod groups;
 pub mod headers;
@@ -69,6 +70,9 @@ pub struct ConsoleOptions {
     pub online_window: Duration,
     /// Phones per fleet page.
     pub page_size: u32,
+    /// How long the fleet filter's profile and group choices are reused before being read
+    /// again (`console::fleet_choices`).
+    pub choices_ttl: Duration,
     /// Where sessions read the time (a hand-moved clock in tests).
     pub clock: clock::Clock,
 }
@@ -89,6 +93,7 @@ impl Default for ConsoleOptions {
             throttle: ThrottlePolicy::default(),
             online_window: Duration::from_secs(200),
             page_size: 50,
+            choices_ttl: Duration::from_secs(5),
             clock: clock::Clock::system(),
         }
     }
@@ -100,6 +105,8 @@ pub struct ConsoleState {
     pub app: AppState,
     pub options: Arc<ConsoleOptions>,
     pub throttle: Arc<Throttle>,
+    /// The fleet filter's choices, shared between requests.
+    pub choices: Arc<fleet_choices::ChoiceCache>,
 }
 
 /// The console's routes with their guard and headers, ready to merge at `/`.
@@ -107,6 +114,7 @@ pub fn router(app: AppState, options: ConsoleOptions) -> Router {
     let state = ConsoleState {
         app,
         throttle: Arc::new(Throttle::new(options.throttle)),
+        choices: Arc::default(),
         options: Arc::new(options),
     };
     let mut console = Router::new();
