@@ -153,7 +153,12 @@ pub(super) fn like_escape(text: &str) -> String {
     out
 }
 
+/// The separator between the searched fields: a line feed, as a string literal (both
+/// engines take a raw line feed inside quotes; they share no function that makes one).
+const SEP: &str = "'\n'";
+
 fn like_pattern(needle: &str) -> String {
+    let needle: String = needle.chars().filter(|c| !c.is_control()).collect();
     format!("%{}%", like_escape(&needle.to_lowercase()))
 }
 
@@ -205,10 +210,12 @@ impl Filter {
             .filter(|s| !s.is_empty())
         {
             let p = filter.bind(Bind::Text(like_pattern(search)));
+            // One LOWER and one LIKE per row over the four fields joined by a line feed,
+            // which the pattern never holds (control characters are dropped from it), so a
+            // match never spans two fields.
             conditions.push(format!(
-                "(LOWER(d.name) LIKE {p} ESCAPE '\\' OR d.id LIKE {p} ESCAPE '\\' \
-                 OR LOWER(COALESCE(d.serial, '')) LIKE {p} ESCAPE '\\' \
-                 OR LOWER(COALESCE(d.group_name, '')) LIKE {p} ESCAPE '\\')"
+                "LOWER(d.name || {SEP} || d.id || {SEP} || COALESCE(d.serial, '') || {SEP} \
+                 || COALESCE(d.group_name, '')) LIKE {p} ESCAPE '\\'"
             ));
         }
         if let Some(status) = query.status {
