@@ -124,10 +124,11 @@ pub fn parse_params(raw: Option<&str>, page_size: u32) -> Result<FleetParams, Co
                     .filter(|p| (1..=1_000_000).contains(p))
                     .ok_or_else(|| bad("page", value))?
             }
-            "done" => {
-                if value.len() <= 32 && value.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-                    done = Some(value.to_owned());
-                }
+            "done"
+                if value.len() <= 32
+                    && value.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') =>
+            {
+                done = Some(value.to_owned());
             }
             "count" => count = value.parse().map_err(|_| bad("count", value))?,
             _ => {}
