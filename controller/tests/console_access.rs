@@ -94,6 +94,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/privacy/records/edit", "A"),
     ("POST", "/privacy/records", "A"),
     ("POST", "/privacy/retention/run", "A"),
+    ("POST", "/fleet/bulk", "AT"),
+    ("GET", "/groups", "ATU"),
 ];
 
 fn letter(role: Role) -> char {

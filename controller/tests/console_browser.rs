@@ -1,8 +1,9 @@
 //! The console in real headless Chromium (Debian `chromium` + `chromium-driver`, driven
 //! over W3C WebDriver): log in, find a phone by search, open it, revoke it through the
 //! confirmation form, see the audit entry; a POST without the CSRF token is refused; a
-//! second login rotates the session id; logout ends the session. Screenshots of the main
-//! pages are kept in `target/console-screenshots/`.
+//! second login rotates the session id; logout ends the session; a technician checks
+//! phones and re-syncs them in bulk after a confirmation that names the count.
+//! Screenshots of the main pages are kept in `target/console-screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -193,5 +194,56 @@ async fn an_auditor_sees_no_action_buttons_and_is_refused_the_revoke_page() {
     let phone = browser.url().await;
     browser.goto(&format!("{phone}/revoke")).await;
     assert!(browser.text("#message").await.contains("may not do this"));
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_technician_bulk_resyncs_checked_phones_after_a_count_confirmation() {
+    let app = spawn_console().await;
+    seed(&app).await;
+    let base = format!("http://{}", app.addr);
+    let browser = Browser::start().await;
+    log_in(&browser, &base, Role::Technician).await;
+    browser.goto(&format!("{base}/fleet?q=till")).await;
+    let boxes = browser.find_all("input[name='device']").await;
+    assert_eq!(boxes.len(), 12, "{}", browser.body_text().await);
+    let mut chosen = Vec::new();
+    for b in &boxes[..3] {
+        browser.click_element(b).await;
+    }
+    for link in browser.find_all("a.phone").await.iter().take(3) {
+        chosen.push(browser.element_text(link).await);
+    }
+    assert!(browser.body_text().await.contains("All 12 matching phones"));
+    browser.screenshot("fleet-bulk").await;
+
+    // Re-sync is the first action: the confirmation names the count and the phones.
+    browser.click("#bulk-selected").await;
+    browser
+        .wait_for_url("the confirmation", |u| u.ends_with("/fleet/bulk"))
+        .await;
+    assert_eq!(browser.text("#confirm-title").await, "Re-sync 3 phones?");
+    let listed = browser.text("ul.phones").await;
+    assert!(
+        chosen.iter().all(|name| listed.contains(name.as_str())),
+        "{listed}"
+    );
+    browser.screenshot("fleet-bulk-confirm").await;
+    browser.click("#confirm").await;
+    browser
+        .wait_for_url("the fleet again", |u| u.contains("done=resync"))
+        .await;
+    assert!(browser.text("#done").await.contains("3 phones"));
+
+    let store = &app.ctl.state.store;
+    let mut queued = 0;
+    for device in store.devices().await.unwrap() {
+        let pushes = store.pending_pushes(&device.id).await.unwrap();
+        queued += pushes
+            .iter()
+            .filter(|p| p.kind.as_str() == "command")
+            .count();
+    }
+    assert_eq!(queued, 3);
     browser.quit().await;
 }

@@ -1,6 +1,9 @@
 //! The fleet page: every phone with its status (online, offline since, drift, revoked),
-//! profile and version, Android version and last-seen time; search, filters, sort and
-//! pages, all done by the database (`Store::fleet_page`).
+//! profile and version, group, Android version and last-seen time; search, filters, sort
+//! and pages, all done by the database (`Store::fleet_page`); above them the phones being
+//! provisioned or whose provisioning failed (`Store::pending_phones`), which the status
+//! filter can also list alone; check boxes and the bulk-action bar for roles that may
+//! act (the actions are in [`super::bulk`]).
 //!
 //! Must never: load the whole fleet; change anything.
 
@@ -10,143 +13,19 @@ use serde::Serialize;
 
 use super::ConsoleState;
 use super::error::ConsoleError;
+use super::fleet_query::{filter_string, link, parse_params, sort_name};
 use super::render;
 use super::session::Viewer;
+use super::session::{Admin, Operator};
 use crate::domain::{DeviceStatus, ProfileName, Timestamp};
-use crate::store::{FleetQuery, FleetRow, FleetSort, Presence};
+use crate::store::{FleetRow, FleetSort, PendingPhone, PendingState, Presence};
+
+/// Pending phones shown above the fleet (the status filter lists them all).
+const PENDING_PREVIEW: u32 = 10;
 
 /// `GET /`: the fleet is the start page.
 pub async fn home(_: Viewer) -> Response {
     Redirect::to("/fleet").into_response()
-}
-
-/// The fleet page's query string, parsed: the store's query plus the page number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FleetParams {
-    pub query: FleetQuery,
-    pub page: u32,
-}
-
-const PARAMS: &[&str] = &[
-    "q",
-    "status",
-    "connection",
-    "drift",
-    "profile",
-    "sort",
-    "dir",
-    "page",
-];
-
-/// Parses `?q=&status=&connection=&drift=&profile=&sort=&dir=&page=`. Empty values mean
-/// "any"; anything else unknown is a 400 naming the parameter.
-pub fn parse_params(raw: Option<&str>, page_size: u32) -> Result<FleetParams, ConsoleError> {
-    let mut query = FleetQuery {
-        limit: page_size,
-        ..FleetQuery::default()
-    };
-    let mut page = 1u32;
-    let bad = |name: &str, value: &str| {
-        ConsoleError::BadRequest(format!(
-            "query parameter `{name}`: `{value}` is not accepted"
-        ))
-    };
-    for (name, value) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-        let value = value.trim();
-        if !PARAMS.contains(&name.as_ref()) {
-            return Err(ConsoleError::BadRequest(format!(
-                "unknown query parameter `{name}`"
-            )));
-        }
-        if value.is_empty() {
-            continue;
-        }
-        match name.as_ref() {
-            "q" => query.search = Some(value.chars().take(100).collect()),
-            "status" => {
-                query.status = Some(DeviceStatus::parse(value).map_err(|_| bad("status", value))?)
-            }
-            "connection" => {
-                query.connection = Some(match value {
-                    "online" => Presence::Online,
-                    "offline" => Presence::Offline,
-                    _ => return Err(bad("connection", value)),
-                })
-            }
-            "drift" => query.drifting = value == "yes",
-            "profile" => {
-                query.profile = Some(ProfileName::parse(value).map_err(|_| bad("profile", value))?)
-            }
-            "sort" => {
-                query.sort = match value {
-                    "name" => FleetSort::Name,
-                    "last_seen" => FleetSort::LastSeen,
-                    "enrolled" => FleetSort::Enrolled,
-                    "android" => FleetSort::Android,
-                    "profile" => FleetSort::Profile,
-                    _ => return Err(bad("sort", value)),
-                }
-            }
-            "dir" => {
-                query.descending = match value {
-                    "asc" => false,
-                    "desc" => true,
-                    _ => return Err(bad("dir", value)),
-                }
-            }
-            "page" => {
-                page = value
-                    .parse()
-                    .ok()
-                    .filter(|p| (1..=1_000_000).contains(p))
-                    .ok_or_else(|| bad("page", value))?
-            }
-            _ => {}
-        }
-    }
-    query.offset = (page - 1).saturating_mul(page_size);
-    Ok(FleetParams { query, page })
-}
-
-fn sort_name(sort: FleetSort) -> &'static str {
-    match sort {
-        FleetSort::Name => "name",
-        FleetSort::LastSeen => "last_seen",
-        FleetSort::Enrolled => "enrolled",
-        FleetSort::Android => "android",
-        FleetSort::Profile => "profile",
-    }
-}
-
-/// The query string for `params` with the page and sort given.
-fn link(params: &FleetParams, page: u32, sort: FleetSort, descending: bool) -> String {
-    let q = &params.query;
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    if let Some(search) = &q.search {
-        s.append_pair("q", search);
-    }
-    if let Some(status) = q.status {
-        s.append_pair("status", status.as_str());
-    }
-    match q.connection {
-        Some(Presence::Online) => {
-            s.append_pair("connection", "online");
-        }
-        Some(Presence::Offline) => {
-            s.append_pair("connection", "offline");
-        }
-        None => {}
-    }
-    if q.drifting {
-        s.append_pair("drift", "yes");
-    }
-    if let Some(p) = &q.profile {
-        s.append_pair("profile", p.as_str());
-    }
-    s.append_pair("sort", sort_name(sort));
-    s.append_pair("dir", if descending { "desc" } else { "asc" });
-    s.append_pair("page", &page.to_string());
-    format!("/fleet?{}", s.finish())
 }
 
 /// One row as the template shows it.
@@ -207,6 +86,48 @@ fn row_view(console: &ConsoleState, row: &FleetRow) -> RowView {
     }
 }
 
+/// A phone being provisioned, as the template shows it.
+#[derive(Debug, Serialize)]
+struct PendingView {
+    run: i64,
+    serial: String,
+    profile: String,
+    status: &'static str,
+    step: Option<&'static str>,
+    error: Option<String>,
+    started: String,
+    finished: Option<String>,
+}
+
+fn pending_view(p: &PendingPhone) -> PendingView {
+    PendingView {
+        run: p.run,
+        serial: p.serial.clone(),
+        profile: p.profile.to_string(),
+        status: p.state.as_str(),
+        step: p.step.map(|s| s.as_str()),
+        error: p.error.clone(),
+        started: p.started_at.to_string(),
+        finished: p.finished_at.map(|t| t.to_string()),
+    }
+}
+
+/// The message after a bulk action (`?done=ACTION&count=N`).
+fn done_message(action: &str, count: u64) -> Option<String> {
+    let phones = if count == 1 { "phone" } else { "phones" };
+    let what = match action {
+        "resync" => "Re-sync queued for",
+        "reboot" => "Reboot queued for",
+        "remove_work_profile" => "Work-profile removal queued for",
+        "assign_profile" => "Profile assigned to",
+        "set_group" => "Group changed for",
+        _ => return None,
+    };
+    Some(format!(
+        "{what} {count} {phones}; offline phones get it when they reconnect."
+    ))
+}
+
 /// `GET /fleet`.
 pub async fn list(
     viewer: Viewer,
@@ -215,17 +136,43 @@ pub async fn list(
 ) -> Result<Response, ConsoleError> {
     let page_size = console.options.page_size;
     let params = parse_params(raw.as_deref(), page_size)?;
-    let online_since = Timestamp::now().minus(console.options.online_window);
-    let page = console
-        .app
-        .store
-        .fleet_page(&params.query, online_since)
+    let store = &console.app.store;
+    let q = &params.query;
+    // The pending phones have no status, connection, drift, profile or group yet: any of
+    // those filters hides them; the search applies to their serial and profile.
+    let device_filter = q.status.is_some()
+        || q.connection.is_some()
+        || q.drifting
+        || q.profile.is_some()
+        || q.group.is_some();
+    let (rows, total, pending) = if params.pending.is_some() {
+        let pending = store
+            .pending_phones(&params.pending_query(page_size))
+            .await?;
+        (Vec::new(), pending.total, pending)
+    } else {
+        let online_since = Timestamp::now().minus(console.options.online_window);
+        let page = store.fleet_page(q, online_since).await?;
+        let pending = if device_filter {
+            crate::store::PendingPage {
+                rows: Vec::new(),
+                total: 0,
+            }
+        } else {
+            store
+                .pending_phones(&params.pending_query(PENDING_PREVIEW))
+                .await?
+        };
+        let rows: Vec<RowView> = page.rows.iter().map(|r| row_view(&console, r)).collect();
+        (rows, page.total, pending)
+    };
+    let choices = console
+        .choices
+        .get(store, console.options.choices_ttl)
         .await?;
-    let profiles = console.app.store.profiles().await?;
-    let pages = u32::try_from(page.total.div_ceil(u64::from(page_size)))
+    let pages = u32::try_from(total.div_ceil(u64::from(page_size)))
         .unwrap_or(u32::MAX)
         .max(1);
-    let q = &params.query;
     let sort_links: Vec<(&str, &str, String)> = [
         ("name", "Name", FleetSort::Name),
         ("profile", "Profile", FleetSort::Profile),
@@ -240,15 +187,14 @@ pub async fn list(
     })
     .collect();
     let mut context = tera::Context::new();
+    context.insert("rows", &rows);
+    context.insert("total", &total);
+    context.insert("pending_mode", &params.pending.is_some());
     context.insert(
-        "rows",
-        &page
-            .rows
-            .iter()
-            .map(|r| row_view(&console, r))
-            .collect::<Vec<_>>(),
+        "pending",
+        &pending.rows.iter().map(pending_view).collect::<Vec<_>>(),
     );
-    context.insert("total", &page.total);
+    context.insert("pending_total", &pending.total);
     context.insert("page", &params.page);
     context.insert("pages", &pages);
     context.insert(
@@ -263,7 +209,13 @@ pub async fn list(
     context.insert("sort", sort_name(q.sort));
     context.insert("descending", &q.descending);
     context.insert("q", &q.search);
-    context.insert("status", &q.status.map(DeviceStatus::as_str));
+    context.insert(
+        "status",
+        &params
+            .pending
+            .map(PendingState::as_str)
+            .or(q.status.map(DeviceStatus::as_str)),
+    );
     context.insert(
         "connection",
         &q.connection.map(|c| match c {
@@ -273,63 +225,18 @@ pub async fn list(
     );
     context.insert("drift", &q.drifting);
     context.insert("profile", &q.profile.as_ref().map(ProfileName::as_str));
+    context.insert("group", &q.group.as_ref().map(|g| g.as_str()));
+    context.insert("profiles", &choices.profiles);
+    context.insert("groups", &choices.groups);
+    context.insert("filter", &filter_string(&params));
     context.insert(
-        "profiles",
-        &profiles
-            .iter()
-            .map(|p| p.name.to_string())
-            .collect::<Vec<_>>(),
+        "done",
+        &params
+            .done
+            .as_ref()
+            .and_then(|(action, count)| done_message(action, *count)),
     );
+    context.insert("can_operate", &Operator::ACCESS.allows(viewer.0.user.role));
+    context.insert("can_admin", &Admin::ACCESS.allows(viewer.0.user.role));
     Ok(render::page(&viewer.0, "fleet", "fleet.html", context))
-}
-
-#[cfg(test)]
-mod tests {
-    use expect_test::{Expect, expect};
-
-    use super::*;
-
-    #[track_caller]
-    fn check(raw: &str, expect: Expect) {
-        let shown = match parse_params(Some(raw), 50) {
-            Ok(p) => format!("{:?} page {}", p.query, p.page),
-            Err(e) => format!("error: {e}"),
-        };
-        expect.assert_eq(&shown);
-    }
-
-    #[test]
-    fn parses_the_fleet_query_string() {
-        check(
-            "",
-            expect![[
-                r#"FleetQuery { search: None, status: None, connection: None, drifting: false, profile: None, sort: Name, descending: false, offset: 0, limit: 50 } page 1"#
-            ]],
-        );
-        check(
-            "q=Till+1&status=active&connection=offline&drift=yes&profile=base&sort=last_seen&dir=desc&page=3",
-            expect![[
-                r#"FleetQuery { search: Some("Till 1"), status: Some(Active), connection: Some(Offline), drifting: true, profile: Some(ProfileName("base")), sort: LastSeen, descending: true, offset: 100, limit: 50 } page 3"#
-            ]],
-        );
-        check(
-            "status=&connection=&profile=",
-            expect![[
-                r#"FleetQuery { search: None, status: None, connection: None, drifting: false, profile: None, sort: Name, descending: false, offset: 0, limit: 50 } page 1"#
-            ]],
-        );
-        check(
-            "sort=serial",
-            expect!["error: query parameter `sort`: `serial` is not accepted"],
-        );
-        check(
-            "page=0",
-            expect!["error: query parameter `page`: `0` is not accepted"],
-        );
-        check(
-            "status=lost",
-            expect!["error: query parameter `status`: `lost` is not accepted"],
-        );
-        check("order=1", expect!["error: unknown query parameter `order`"]);
-    }
 }

@@ -7,8 +7,9 @@
 //! ([`session`]), login throttling ([`throttle`]), security headers ([`headers`]),
 //! templates and static files ([`render`]) and one module per page (profile editing,
 //! upload and staging in [`profile_edit`], assignment, rollouts, and cloning with its
-//! pure capture in [`clone_capture`]; the contact import with its preview, the person
-//! record, and the records of processing with retention).
+//! pure capture in [`clone_capture`]; the fleet's groups and bulk actions; the contact
+//! import with its preview, the person record, and the records of processing with
+//! retention).
 //! Must never: reach the database except through `Store` methods, change anything over
 //! GET or without the session's CSRF token, or run a handler without the capability its
 //! route's role column names (every handler takes one).
@@ -17,6 +18,7 @@ mod account;
 mod assign;
 mod attachment;
 mod audit;
+mod bulk;
 pub mod clock;
 mod clone;
 pub mod clone_capture;
@@ -28,6 +30,9 @@ mod enrollment;
 pub mod error;
 mod export;
 mod fleet;
+mod fleet_choices;
+mod fleet_query;
+mod groups;
 pub mod headers;
 mod login;
 pub mod multipart;
@@ -76,6 +81,9 @@ pub struct ConsoleOptions {
     pub online_window: Duration,
     /// Phones per fleet page.
     pub page_size: u32,
+    /// How long the fleet filter's profile and group choices are reused before being read
+    /// again (`console::fleet_choices`).
+    pub choices_ttl: Duration,
     /// Where sessions read the time (a hand-moved clock in tests).
     pub clock: clock::Clock,
     /// How long a new consent link can be confirmed (the form may choose 1 to 90 days).
@@ -101,6 +109,7 @@ impl Default for ConsoleOptions {
             throttle: ThrottlePolicy::default(),
             online_window: Duration::from_secs(200),
             page_size: 50,
+            choices_ttl: Duration::from_secs(5),
             clock: clock::Clock::system(),
             consent_link_ttl: Duration::from_secs(14 * 86_400),
             consent_throttle: ThrottlePolicy {
@@ -123,6 +132,8 @@ pub struct ConsoleState {
     pub consent_throttle: Arc<Throttle>,
     /// Import previews awaiting confirmation (`contact_import`).
     pub imports: Arc<contact_import::ImportStash>,
+    /// The fleet filter's choices, shared between requests.
+    pub choices: Arc<fleet_choices::ChoiceCache>,
 }
 
 /// The console's routes with their guard and headers, ready to merge at `/`.
@@ -132,6 +143,7 @@ pub fn router(app: AppState, options: ConsoleOptions) -> Router {
         throttle: Arc::new(Throttle::new(options.throttle)),
         consent_throttle: Arc::new(Throttle::new(options.consent_throttle)),
         imports: Arc::new(contact_import::ImportStash::default()),
+        choices: Arc::default(),
         options: Arc::new(options),
     };
     let mut console = Router::new();

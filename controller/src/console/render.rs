@@ -166,6 +166,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "erasures.html",
         include_str!("../../../web/templates/erasures.html"),
     ),
+    (
+        "bulk_confirm.html",
+        include_str!("../../../web/templates/bulk_confirm.html"),
+    ),
+    (
+        "groups.html",
+        include_str!("../../../web/templates/groups.html"),
+    ),
 ];
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].

@@ -8,9 +8,9 @@
 use axum::routing::{MethodRouter, get, post};
 
 use super::{
-    ConsoleState, account, assign, audit, clone, consent, consent_page, contact_import, contacts,
-    enrollment, fleet, login, person, phone, profile_download, profile_edit, profiles,
-    provisioning, records, render, rollout, users,
+    ConsoleState, account, assign, audit, bulk, clone, consent, consent_page, contact_import,
+    contacts, enrollment, fleet, groups, login, person, phone, profile_download, profile_edit,
+    profiles, provisioning, records, render, rollout, users,
 };
 use crate::api::auth::Access;
 
@@ -132,4 +132,6 @@ pub static ROUTES: &[Route] = &[
     route!(Get "/privacy/records/edit", Administer, "Edit what only a person can know", records::edit_form),
     route!(Post "/privacy/records", Administer, "Save the records' editable fields", records::save),
     route!(Post "/privacy/retention/run", Administer, "Run the retention job now", records::run_retention),
+    route!(Post "/fleet/bulk", Operate, "Confirm, then run a bulk action on chosen phones", bulk::submit),
+    route!(Get "/groups", Read, "Groups with their phone counts", groups::list),
 ];

@@ -41,7 +41,7 @@ pub use listeners::{AgentListeners, serve_agent_listeners};
 
 use crate::ca::Ca;
 use crate::domain::{CertSerial, DeviceId, NewEvent, PushKind, Timestamp, hex};
-use crate::store::{QueuedPush, Store, StoreError};
+use crate::store::{BulkAudit, BulkOutcome, BulkPush, QueuedPush, Store, StoreError};
 
 /// Resolves once `stop` turns true (or its sender is gone); cancel-safe.
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
@@ -271,6 +271,51 @@ impl Gateway {
             .await?;
         self.notify(device);
         Ok((command_id, seq))
+    }
+
+    /// [`Gateway::queue_command_as`] for many devices in one transaction (a bulk action
+    /// from the console): each active device gets its own command id, push and
+    /// `device.command_queued` event, and the summary event names them all; revoked ones
+    /// are skipped. Online devices get theirs now, the others when they reconnect.
+    pub async fn queue_commands_as(
+        &self,
+        devices: &[DeviceId],
+        kind: CommandKind,
+        audit: &BulkAudit,
+        now: Timestamp,
+    ) -> Result<BulkOutcome, StoreError> {
+        let push_kind =
+            PushKind::parse(COMMAND_KIND).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let mut pushes = Vec::with_capacity(devices.len());
+        for device in devices {
+            let mut id = [0u8; 8];
+            rand::rngs::OsRng.fill_bytes(&mut id);
+            let command_id = format!("cmd-{}", hex(&id));
+            let body = serde_json::to_string(&CommandBody {
+                command_id: command_id.clone(),
+                kind,
+            })
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            pushes.push(BulkPush {
+                device: device.clone(),
+                body,
+                event: NewEvent {
+                    device: Some(device.clone()),
+                    actor: audit.actor.clone(),
+                    kind: "device.command_queued".into(),
+                    detail: serde_json::json!({ "command_id": command_id, "kind": kind }),
+                },
+            });
+        }
+        let outcome = self
+            .inner
+            .store
+            .enqueue_bulk_pushes(&push_kind, &pushes, audit, now)
+            .await?;
+        for device in &outcome.done {
+            self.notify(device);
+        }
+        Ok(outcome)
     }
 
     /// Whether the device has a live session.

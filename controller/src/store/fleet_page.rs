@@ -57,6 +57,8 @@ pub struct FleetQuery {
     pub drifting: bool,
     /// Only phones whose effective profile is this one.
     pub profile: Option<ProfileName>,
+    /// Only phones in this group.
+    pub group: Option<GroupName>,
     pub sort: FleetSort,
     pub descending: bool,
     pub offset: u32,
@@ -71,6 +73,7 @@ impl Default for FleetQuery {
             connection: None,
             drifting: false,
             profile: None,
+            group: None,
             sort: FleetSort::Name,
             descending: false,
             offset: 0,
@@ -150,7 +153,12 @@ pub(super) fn like_escape(text: &str) -> String {
     out
 }
 
+/// The separator between the searched fields: a line feed, as a string literal (both
+/// engines take a raw line feed inside quotes; they share no function that makes one).
+const SEP: &str = "'\n'";
+
 fn like_pattern(needle: &str) -> String {
+    let needle: String = needle.chars().filter(|c| !c.is_control()).collect();
     format!("%{}%", like_escape(&needle.to_lowercase()))
 }
 
@@ -179,19 +187,21 @@ fn row(row: &AnyRow) -> Result<FleetRow> {
     })
 }
 
-impl Store {
-    /// One page of the fleet. `online_since`: a phone seen at or after it counts as
-    /// online for [`FleetQuery::connection`].
-    pub async fn fleet_page(
-        &self,
-        query: &FleetQuery,
-        online_since: Timestamp,
-    ) -> Result<FleetPage> {
+/// The WHERE clause of a [`FleetQuery`] with its bound values, and whether it reads the
+/// effective profile (and so needs the assignment joins).
+struct Filter {
+    sql: String,
+    binds: Vec<Bind>,
+    reads_profile: bool,
+}
+
+impl Filter {
+    fn of(query: &FleetQuery, online_since: Timestamp) -> Filter {
         let mut conditions: Vec<String> = Vec::new();
-        let mut binds: Vec<Bind> = Vec::new();
-        let next = |bind: Bind, binds: &mut Vec<Bind>| {
-            binds.push(bind);
-            format!("${}", binds.len())
+        let mut filter = Filter {
+            sql: String::new(),
+            binds: Vec::new(),
+            reads_profile: false,
         };
         if let Some(search) = query
             .search
@@ -199,24 +209,26 @@ impl Store {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            let p = next(Bind::Text(like_pattern(search)), &mut binds);
+            let p = filter.bind(Bind::Text(like_pattern(search)));
+            // One LOWER and one LIKE per row over the four fields joined by a line feed,
+            // which the pattern never holds (control characters are dropped from it), so a
+            // match never spans two fields.
             conditions.push(format!(
-                "(LOWER(d.name) LIKE {p} ESCAPE '\\' OR d.id LIKE {p} ESCAPE '\\' \
-                 OR LOWER(COALESCE(d.serial, '')) LIKE {p} ESCAPE '\\' \
-                 OR LOWER(COALESCE(d.group_name, '')) LIKE {p} ESCAPE '\\')"
+                "LOWER(d.name || {SEP} || d.id || {SEP} || COALESCE(d.serial, '') || {SEP} \
+                 || COALESCE(d.group_name, '')) LIKE {p} ESCAPE '\\'"
             ));
         }
         if let Some(status) = query.status {
-            let p = next(Bind::Text(status.as_str().to_owned()), &mut binds);
+            let p = filter.bind(Bind::Text(status.as_str().to_owned()));
             conditions.push(format!("d.status = {p}"));
         }
         match query.connection {
             Some(Presence::Online) => {
-                let p = next(Bind::Int(ms(online_since)), &mut binds);
+                let p = filter.bind(Bind::Int(ms(online_since)));
                 conditions.push(format!("d.last_seen_at >= {p}"));
             }
             Some(Presence::Offline) => {
-                let p = next(Bind::Int(ms(online_since)), &mut binds);
+                let p = filter.bind(Bind::Int(ms(online_since)));
                 conditions.push(format!("(d.last_seen_at IS NULL OR d.last_seen_at < {p})"));
             }
             None => {}
@@ -226,46 +238,147 @@ impl Store {
                 .push("(d.drift IS NOT NULL AND d.drift NOT IN ('null', '[]', '{}'))".to_owned());
         }
         if let Some(profile) = &query.profile {
-            let p = next(Bind::Text(profile.as_str().to_owned()), &mut binds);
+            let p = filter.bind(Bind::Text(profile.as_str().to_owned()));
             conditions.push(format!("COALESCE(ad.profile_name, ag.profile_name) = {p}"));
+            filter.reads_profile = true;
         }
-        let filter = if conditions.is_empty() {
-            String::new()
+        if let Some(group) = &query.group {
+            let p = filter.bind(Bind::Text(group.as_str().to_owned()));
+            conditions.push(format!("d.group_name = {p}"));
+        }
+        if !conditions.is_empty() {
+            filter.sql = format!(" WHERE {}", conditions.join(" AND "));
+        }
+        filter
+    }
+
+    /// Adds a bound value; returns its placeholder.
+    fn bind(&mut self, bind: Bind) -> String {
+        self.binds.push(bind);
+        format!("${}", self.binds.len())
+    }
+}
+
+/// ` ORDER BY …` for the query's sort: NULLs last in both directions and on both engines
+/// (`NULLS LAST`, which SQLite answers from the column's index too), then the id as a
+/// unique tie-breaker so pages never overlap.
+fn order_by(query: &FleetQuery) -> String {
+    let direction = if query.descending { "DESC" } else { "ASC" };
+    format!(
+        " ORDER BY {col} {direction} NULLS LAST, d.id {direction}",
+        col = query.sort.column()
+    )
+}
+
+impl FleetSort {
+    /// Whether the sort reads the effective profile (and so needs the joins).
+    fn reads_profile(self) -> bool {
+        self == FleetSort::Profile
+    }
+}
+
+fn bind_all<'q>(
+    sql: String,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        q = match b {
+            Bind::Text(t) => q.bind(t.clone()),
+            Bind::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+impl Store {
+    /// One page of the fleet. `online_since`: a phone seen at or after it counts as
+    /// online for [`FleetQuery::connection`].
+    pub async fn fleet_page(
+        &self,
+        query: &FleetQuery,
+        online_since: Timestamp,
+    ) -> Result<FleetPage> {
+        let mut filter = Filter::of(query, online_since);
+        // The assignment joins never multiply rows (one assignment per device and per
+        // group), so the count needs them only to filter by profile.
+        let count_from = if filter.reads_profile {
+            FROM
         } else {
-            format!(" WHERE {}", conditions.join(" AND "))
+            " FROM devices d"
         };
-        let direction = if query.descending { "DESC" } else { "ASC" };
-        // NULLs last in both directions and on both engines, then a unique tie-breaker so
-        // pages never overlap.
-        let order = format!(
-            " ORDER BY CASE WHEN {col} IS NULL THEN 1 ELSE 0 END, {col} {direction}, d.id {direction}",
-            col = query.sort.column()
-        );
-        let count_sql = format!("SELECT COUNT(*) AS n{FROM}{filter}");
-        let limit = next(Bind::Int(i64::from(query.limit)), &mut binds);
-        let offset = next(Bind::Int(i64::from(query.offset)), &mut binds);
-        let page_sql = format!("{SELECT}{FROM}{filter}{order} LIMIT {limit} OFFSET {offset}");
-        let bind_all = |sql: String, binds: &[Bind]| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for b in binds {
-                q = match b {
-                    Bind::Text(t) => q.bind(t.clone()),
-                    Bind::Int(i) => q.bind(*i),
-                };
-            }
-            q
-        };
-        let filter_binds = binds.len() - 2;
-        let total = bind_all(count_sql, &binds[..filter_binds])
+        let count_sql = format!("SELECT COUNT(*) AS n{count_from}{}", filter.sql);
+        let total = bind_all(count_sql, &filter.binds)
             .fetch_one(&self.pool)
             .await?;
         let total = u64::try_from(super::rows::int(&total, "n")?)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let rows = bind_all(page_sql, &binds).fetch_all(&self.pool).await?;
-        Ok(FleetPage {
-            rows: rows.iter().map(row).collect::<Result<_>>()?,
-            total,
-        })
+        if total <= u64::from(query.offset) {
+            return Ok(FleetPage {
+                rows: Vec::new(),
+                total,
+            });
+        }
+        // Two steps: the page's ids from `devices` alone (an index walk for the sorts on
+        // its columns, so a last page costs index entries, not joined rows), then those
+        // rows with their effective profile.
+        let ids_from = if filter.reads_profile || query.sort.reads_profile() {
+            FROM
+        } else {
+            " FROM devices d"
+        };
+        let limit = filter.bind(Bind::Int(i64::from(query.limit)));
+        let offset = filter.bind(Bind::Int(i64::from(query.offset)));
+        let ids_sql = format!(
+            "SELECT d.id{ids_from}{}{} LIMIT {limit} OFFSET {offset}",
+            filter.sql,
+            order_by(query)
+        );
+        let ids: Vec<DeviceId> = bind_all(ids_sql, &filter.binds)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| parsed(r, "id"))
+            .collect::<Result<_>>()?;
+        if ids.is_empty() {
+            return Ok(FleetPage {
+                rows: Vec::new(),
+                total,
+            });
+        }
+        let rows_sql = format!(
+            "{SELECT}{FROM} WHERE d.id IN ({})",
+            super::placeholders(1, ids.len())
+        );
+        let found = super::bind_all(sqlx::query(sqlx::AssertSqlSafe(rows_sql)), &ids)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut by_id: std::collections::HashMap<DeviceId, FleetRow> = found
+            .iter()
+            .map(|r| row(r).map(|row| (row.id.clone(), row)))
+            .collect::<Result<_>>()?;
+        // A phone deleted between the two statements is left out of the page.
+        let rows = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+        Ok(FleetPage { rows, total })
+    }
+
+    /// The ids of every phone `query` matches (its offset and limit ignored), in its order,
+    /// at most `cap`: what a bulk action on "all phones matching this filter" acts on.
+    pub async fn fleet_ids(
+        &self,
+        query: &FleetQuery,
+        online_since: Timestamp,
+        cap: u32,
+    ) -> Result<Vec<DeviceId>> {
+        let mut filter = Filter::of(query, online_since);
+        let limit = filter.bind(Bind::Int(i64::from(cap)));
+        let sql = format!(
+            "SELECT d.id{FROM}{}{} LIMIT {limit}",
+            filter.sql,
+            order_by(query)
+        );
+        let rows = bind_all(sql, &filter.binds).fetch_all(&self.pool).await?;
+        rows.iter().map(|r| parsed(r, "id")).collect()
     }
 
     /// One phone as the fleet page shows it.

@@ -4,8 +4,8 @@
 //! query, one submodule per aggregate (devices, profiles and assignments, the outbox of
 //! pushes with deliveries and device reports, enrollment tokens, certificates, events,
 //! users with sessions and API tokens, uploaded profile sources, provisioning runs and
-//! their steps, the console's fleet page, staged rollouts, the contact book, the event
-//! log's hash chain, the records of processing and retention).
+//! their steps, the console's fleet page, groups and bulk actions, staged rollouts, the
+//! contact book, the event log's hash chain, the records of processing and retention).
 //! Must never: decide who may do what (access control is the caller's), read the clock
 //! (every method takes `now`), or hand out a half-done change: every state change runs in
 //! one transaction.
@@ -19,6 +19,7 @@ mod accounts;
 mod agents;
 mod allow_lists;
 mod answers;
+mod bulk;
 mod certificates;
 mod chain;
 mod consent;
@@ -27,6 +28,8 @@ mod devices;
 mod enrollment;
 mod events;
 mod fleet_page;
+mod fleet_pending;
+mod groups;
 mod outbox;
 mod profiles;
 mod provisioning;
@@ -50,11 +53,14 @@ pub use allow_lists::{
     AllowListPush, CONTACTS_KIND, DeviceAllowList, DeviceProfileText, ErasureReason,
     ErasureReceipt, ErasureRecord, QueuedAllowList,
 };
+pub use bulk::{BulkAudit, BulkOutcome, BulkPush, BulkTarget};
 pub use chain::ChainVerdict;
 pub use consent::ConsentLinkView;
 pub use contacts::{ContactQuery, PERSON_TABLES, PersonRecord};
 pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
+pub use fleet_pending::{PendingPage, PendingPhone, PendingQuery, PendingState};
+pub use groups::GroupSummary;
 pub use outbox::{AckOutcome, Lease, QueuedPush};
 pub use profiles::{ProfileSummary, Publication};
 pub use records::{RecordField, RetentionCounts, RetentionRun};
@@ -205,6 +211,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "records",
         include_str!("../../migrations/sqlite/0011_records.sql"),
     ),
+    (
+        12,
+        "fleet groups",
+        include_str!("../../migrations/sqlite/0012_fleet_groups.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -256,6 +267,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "records",
         include_str!("../../migrations/postgres/0011_records.sql"),
+    ),
+    (
+        12,
+        "fleet groups",
+        include_str!("../../migrations/postgres/0012_fleet_groups.sql"),
     ),
 ];
 

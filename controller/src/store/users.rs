@@ -30,6 +30,9 @@ fn user_event(actor: &str, kind: &str, detail: serde_json::Value) -> NewEvent {
     }
 }
 
+/// How stale a session's last-seen time may get before a request writes it (ms).
+pub const SESSION_TOUCH_MS: i64 = 10_000;
+
 impl Store {
     /// Creates the first admin, only if no admin exists yet (one conditional INSERT).
     /// `None` when there already is one.
@@ -241,27 +244,40 @@ impl Store {
 
     /// The user of a live session; refreshes its last-seen time. Sessions idle longer
     /// than `idle_limit_ms` or past their absolute expiry are refused.
+    ///
+    /// The last-seen time is written only when it is [`SESSION_TOUCH_MS`] old: otherwise
+    /// every console page would be a write transaction (on SQLite an fsync, serialised
+    /// with every other writer). An idle session so ends up to that much before its idle
+    /// limit, never after.
     pub async fn session_user(
         &self,
         session: &SessionToken,
         idle_limit_ms: i64,
         now: Timestamp,
     ) -> Result<AdminUser> {
-        let rows = sqlx::query(
-            "UPDATE sessions SET last_seen_at = $3 \
-             WHERE prefix = $1 AND secret_sha256 = $2 AND expires_at > $3 AND last_seen_at > $4 RETURNING user_id",
+        let found = sqlx::query(
+            "SELECT user_id, last_seen_at FROM sessions \
+             WHERE prefix = $1 AND secret_sha256 = $2 AND expires_at > $3 AND last_seen_at > $4",
         )
         .bind(session.prefix().as_str())
         .bind(session.secret_hash().as_str())
         .bind(ms(now))
         .bind(ms(now).saturating_sub(idle_limit_ms))
-        .fetch_all(&self.pool)
-        .await?;
-        let user_id = match rows.first() {
-            Some(row) => int(row, "user_id")?,
-            None => return Err(StoreError::Forbidden("the session is unknown or expired")),
-        };
-        self.active_user(user_id).await
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::Forbidden("the session is unknown or expired"))?;
+        if int(&found, "last_seen_at")? <= ms(now).saturating_sub(SESSION_TOUCH_MS) {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = $3 \
+                 WHERE prefix = $1 AND secret_sha256 = $2 AND last_seen_at < $3",
+            )
+            .bind(session.prefix().as_str())
+            .bind(session.secret_hash().as_str())
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        }
+        self.active_user(int(&found, "user_id")?).await
     }
 
     /// Ends a session (logout).

@@ -193,7 +193,7 @@ impl Browser {
         }
     }
 
-    async fn element_text(&self, e: &Element) -> String {
+    pub async fn element_text(&self, e: &Element) -> String {
         self.cmd("GET", &format!("/element/{}/text", e.0), None)
             .await
             .as_str()
