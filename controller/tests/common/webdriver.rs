@@ -34,6 +34,18 @@ pub struct Element(String);
 /// One WebDriver command. ChromeDriver keeps connections open whatever the request says,
 /// so the answer is read by its `Content-Length`, not to the end of the stream.
 async fn call(driver: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let (status, value) = call_status(driver, method, path, body).await;
+    assert!(status < 300, "WebDriver {method} {path}: {status} {value}");
+    value["value"].clone()
+}
+
+/// One WebDriver command, answered with its HTTP status and whole JSON body.
+async fn call_status(
+    driver: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
     let body = body.map(Value::to_string).unwrap_or_default();
     let mut stream = tokio::net::TcpStream::connect(driver).await.unwrap();
     let request = format!(
@@ -72,8 +84,7 @@ async fn call(driver: SocketAddr, method: &str, path: &str, body: Option<&Value>
             String::from_utf8_lossy(&bytes)
         )
     });
-    assert!(status < 300, "WebDriver {method} {path}: {status} {value}");
-    value["value"].clone()
+    (status, value)
 }
 
 impl Browser {
@@ -244,9 +255,27 @@ impl Browser {
         self.element_text(&e).await
     }
 
-    /// The page's visible text.
+    /// The page's visible text. A page that is being replaced (a form just submitted)
+    /// can make the found `body` stale before its text is read: then it is looked up
+    /// again, and an empty text is returned if the page keeps changing.
     pub async fn body_text(&self) -> String {
-        self.text("body").await
+        for _ in 0..10 {
+            let Some(body) = self.find_all("body").await.into_iter().next() else {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            };
+            let path = format!("/session/{}/element/{}/text", self.session, body.0);
+            match call_status(self.driver, "GET", &path, None).await {
+                (status, value) if status < 300 => {
+                    return value["value"].as_str().unwrap_or_default().to_owned();
+                }
+                (_, value) if value["value"]["error"] == "stale element reference" => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                (status, value) => panic!("WebDriver GET {path}: {status} {value}"),
+            }
+        }
+        String::new()
     }
 
     /// A cookie's value (HttpOnly cookies included: WebDriver sees them all).
