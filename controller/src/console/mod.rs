@@ -25,6 +25,8 @@ pub mod headers;
 mod login;
 mod password_policy;
 mod phone;
+mod phone_detail;
+mod phone_state;
 mod profile_download;
 pub mod profile_edit;
 mod profiles;

@@ -9,7 +9,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::{
     ConsoleState, account, assign, audit, clone, contacts, enrollment, fleet, login, phone,
-    profile_download, profile_edit, profiles, provisioning, render, rollout, users,
+    phone_detail, profile_download, profile_edit, profiles, provisioning, render, rollout, users,
 };
 use crate::api::auth::Access;
 
@@ -65,6 +65,7 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/logout", Read, "Log out", login::logout),
     route!(Get "/fleet", Read, "The fleet: search, filter, sort, pages", fleet::list),
     route!(Get "/phones/{id}", Read, "One phone", phone::show),
+    route!(Get "/phones/{id}/commands/{command}", Read, "One command of a phone with its output", phone_detail::command_output),
     route!(Get "/phones/{id}/resync", Operate, "Confirm a re-sync", phone::confirm_resync),
     route!(Post "/phones/{id}/resync", Operate, "Re-sync a phone", phone::resync),
     route!(Get "/phones/{id}/revoke", Administer, "Confirm a revocation", phone::confirm_revoke),

@@ -21,6 +21,7 @@ mod allow_lists;
 mod answers;
 mod certificates;
 mod chain;
+mod commands;
 mod contacts;
 mod devices;
 mod enrollment;
@@ -49,6 +50,7 @@ pub use allow_lists::{
     ErasureReceipt, ErasureRecord, QueuedAllowList,
 };
 pub use chain::ChainVerdict;
+pub use commands::{CommandRecord, CommandState};
 pub use contacts::{ContactQuery, PERSON_TABLES, PersonRecord};
 pub use events::EventFilter;
 pub use fleet_page::{FleetPage, FleetQuery, FleetRow, FleetSort, Presence, is_drift};
