@@ -28,6 +28,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/logout", "ATU"),
     ("GET", "/fleet", "ATU"),
     ("GET", "/phones/{id}", "ATU"),
+    ("GET", "/phones/{id}/commands/{command}", "ATU"),
     ("GET", "/phones/{id}/resync", "AT"),
     ("POST", "/phones/{id}/resync", "AT"),
     ("GET", "/phones/{id}/revoke", "A"),
@@ -88,6 +89,7 @@ fn concrete(path: &str) -> String {
         .replace("{name}", "base")
         .replace("{version}", "sha256:0000000000000000")
         .replace("{prefix}", "0123456789ab")
+        .replace("{command}", "cmd-0123456789abcdef")
 }
 
 #[test]

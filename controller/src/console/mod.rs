@@ -17,6 +17,7 @@ pub mod clock;
 mod clone;
 pub mod clone_capture;
 mod contacts;
+mod enroll_qr;
 mod enrollment;
 pub mod error;
 mod export;
