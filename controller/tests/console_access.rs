@@ -43,6 +43,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/profiles/{name}/edit", "A"),
     ("GET", "/profile-upload", "A"),
     ("POST", "/profile-upload", "A"),
+    ("POST", "/profile-upload/file", "A"),
     ("GET", "/profiles/{name}/source.toml", "ATU"),
     ("GET", "/profiles/{name}/versions/{version}/toml", "ATU"),
     ("GET", "/profiles/{name}/assign", "AT"),

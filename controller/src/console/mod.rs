@@ -24,6 +24,7 @@ mod export;
 mod fleet;
 pub mod headers;
 mod login;
+pub mod multipart;
 mod password_policy;
 mod phone;
 mod phone_detail;

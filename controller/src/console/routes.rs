@@ -80,6 +80,7 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/profiles/{name}/edit", Administer, "Validate, then publish or stage an edit", profile_edit::submit),
     route!(Get "/profile-upload", Administer, "The upload form", profile_edit::upload_form),
     route!(Post "/profile-upload", Administer, "Validate and publish an uploaded file", profile_edit::upload),
+    route!(Post "/profile-upload/file", Administer, "Upload a profile file (multipart file picker)", profile_edit::upload_file),
     route!(Get "/profiles/{name}/source.toml", Read, "Download the current source", profile_download::source),
     route!(Get "/profiles/{name}/versions/{version}/toml", Read, "Download a version's canonical TOML", profile_download::version),
     route!(Get "/profiles/{name}/assign", Operate, "Choose a group or phones for a profile", assign::form),

@@ -189,7 +189,19 @@ fn check_forgery(parts: &Parts, body: &[u8], tls: bool) -> Result<(), ConsoleErr
     {
         return Err(refused("the form was sent from another site"));
     }
-    let sent = form_field(body, "csrf").ok_or_else(|| refused("the form has no CSRF token"))?;
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // The profile upload's file picker posts multipart/form-data; every other form is
+    // url-encoded.
+    let sent = if super::multipart::boundary(content_type).is_some() {
+        super::multipart::field(content_type, body, "csrf")
+    } else {
+        form_field(body, "csrf")
+    }
+    .ok_or_else(|| refused("the form has no CSRF token"))?;
     let expected = if parts.uri.path() == "/login" {
         // Before login there is no session: the login form's token is also in a cookie
         // only this site can set (double submit), which stops login CSRF.

@@ -166,6 +166,41 @@ impl Visitor {
         response
     }
 
+    /// POSTs a `multipart/form-data` form as a browser's file picker does: text `fields`,
+    /// then `file` as (field, file name, bytes).
+    #[allow(dead_code)]
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Response {
+        let boundary = "----corralTestBoundary7MA4YWxk";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: application/toml\r\n\r\n",
+                file.0, file.1
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file.2);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let head = format!(
+            "{}\r\nContent-Type: multipart/form-data; boundary={boundary}",
+            self.head("POST", path)
+        );
+        let response = exchange(self.addr, &head, &body).await;
+        self.keep(&response);
+        response
+    }
+
     /// The CSRF token on a page of a logged-in user.
     pub async fn csrf(&mut self) -> String {
         let page = self.get("/fleet").await;
