@@ -2,6 +2,8 @@
 //! reports table, drift history from drift reports, the work profile's contact count, and
 //! the commands with a `collect_logs` output page (escaped).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::agents::TestAgent;

@@ -138,7 +138,7 @@ pub async fn create(
         "corral-agent enroll --controller {controller} --ca-fingerprint {fingerprint} --token {}",
         token.reveal()
     );
-    let link = enroll_qr::enroll_link(&controller, &fingerprint, &token.reveal());
+    let link = enroll_qr::enroll_link(&controller, fingerprint, &token.reveal());
     let qr = enroll_qr::qr_svg(&link).map_err(|e| {
         tracing::error!(error = %e, "Enrollment QR code.");
         ConsoleError::Internal
