@@ -28,6 +28,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/logout", "ATU"),
     ("GET", "/fleet", "ATU"),
     ("GET", "/phones/{id}", "ATU"),
+    ("GET", "/phones/{id}/commands/{command}", "ATU"),
     ("GET", "/phones/{id}/resync", "AT"),
     ("POST", "/phones/{id}/resync", "AT"),
     ("GET", "/phones/{id}/revoke", "A"),
@@ -42,6 +43,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/profiles/{name}/edit", "A"),
     ("GET", "/profile-upload", "A"),
     ("POST", "/profile-upload", "A"),
+    ("POST", "/profile-upload/file", "A"),
     ("GET", "/profiles/{name}/source.toml", "ATU"),
     ("GET", "/profiles/{name}/versions/{version}/toml", "ATU"),
     ("GET", "/profiles/{name}/assign", "AT"),
@@ -112,6 +114,7 @@ fn concrete(path: &str) -> String {
         .replace("{version}", "sha256:0000000000000000")
         .replace("{prefix}", "0123456789ab")
         .replace("{token}", "cns-0123456789ab.unknown")
+        .replace("{command}", "cmd-0123456789abcdef")
 }
 
 #[test]

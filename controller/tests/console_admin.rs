@@ -464,6 +464,32 @@ async fn enrollment_tokens_are_shown_once_with_their_command_and_can_be_revoked(
         "{}",
         r.body
     );
+    // The same arguments as a `corral-enroll://` link, drawn as an inline SVG QR code, and
+    // the station's command (an API token, not this one; a group has no --profile).
+    assert!(
+        r.body.contains(&format!(
+            "corral-enroll:&#x2F;&#x2F;localhost:{}?ca={fingerprint}&amp;token={token}",
+            app.ctl.state.config.enrollment_listen.port(),
+        )),
+        "{}",
+        r.body
+    );
+    let qr = &r.body[r.body.find("id=\"enroll-qr\"").expect("the QR figure")..];
+    assert!(
+        qr.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+        "{qr}"
+    );
+    assert!(
+        qr.contains("<path fill=\"#000\" d=\"M"),
+        "unescaped markup: {qr}"
+    );
+    assert!(
+        r.body
+            .contains("corral enroll --all --controller http:&#x2F;&#x2F;localhost:")
+            && r.body.contains(" --token-file station-token.txt</pre>"),
+        "{}",
+        r.body
+    );
     let prefix = token
         .split('-')
         .nth(1)

@@ -199,6 +199,52 @@ async fn uploads_publish_new_profiles_and_show_errors_at_their_line() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains(&current(&app, "kiosk").await));
+
+    // The file picker: the upload page has it; a multipart upload reports errors at
+    // their line like the pasted form, then publishes; no CSRF token, no upload.
+    let page = admin.get("/profile-upload").await.body;
+    assert!(
+        page.contains("enctype=\"multipart/form-data\"") && page.contains("type=\"file\""),
+        "{page}"
+    );
+    let bad = "name = \"till\"\r\nextends = \"base\"\r\n[privacy]\r\nbackup = \"yes\"\r\n";
+    let r = admin
+        .post_multipart(
+            "/profile-upload/file",
+            &[("csrf", &csrf)],
+            ("file", "C:\\fakepath\\till.toml", bad.as_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("till.toml:4:"), "{}", r.body);
+    assert!(!r.body.contains("fakepath"), "only the file's own name");
+    let r = admin
+        .post_multipart(
+            "/profile-upload/file",
+            &[("csrf", &csrf)],
+            ("file", "till.toml", &[0xff, 0xfe, 0x00]),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("is not UTF-8 text"), "{}", r.body);
+    let good = bad.replace("\"yes\"", "false");
+    let r = admin
+        .post_multipart(
+            "/profile-upload/file",
+            &[("csrf", "forged")],
+            ("file", "till.toml", good.as_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = admin
+        .post_multipart(
+            "/profile-upload/file",
+            &[("csrf", &csrf)],
+            ("file", "till.toml", good.as_bytes()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(&current(&app, "till").await));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,8 @@
 //! the new version's diff, assign it (the confirmation names the count) and see the phone
 //! apply it, clone one phone
 //! to two others (the agents apply the clone), stage a version for a group and promote
-//! it, revoke a phone. Screenshots in `target/console-screenshots/`.
+//! it, revoke a phone; the phone detail (wants / reports, commands after a re-sync) and an
+//! enrollment token with its QR code. Screenshots in `target/console-screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -175,6 +176,48 @@ async fn an_admin_edits_assigns_clones_stages_and_revokes_in_the_browser() {
         phones.devices[0].to_string()
     );
     browser.screenshot("profiles-phone").await;
+
+    // The phone detail: what the profile wants against what the phone reports (the agent
+    // has applied it, so every row it can observe is ok), and the commands after a re-sync.
+    let diff = browser.text("#state-diff").await;
+    assert!(
+        diff.contains("Work profile") && diff.contains("Messenger com.whatsapp.w4b (work)"),
+        "{diff}"
+    );
+    assert!(
+        browser.find_all("#state-diff span.badge.ok").await.len() > 3,
+        "{diff}"
+    );
+    assert!(browser.text("#contact-count").await.contains("contact(s)"));
+    browser.click("#resync").await;
+    browser.click("#confirm").await;
+    assert!(browser.text("#done").await.contains("Re-sync queued"));
+    assert!(browser.text("#commands").await.contains("re sync"));
+    let url = browser.url().await;
+    let page = url.split('?').next().unwrap_or(&url).to_owned();
+    browser.goto(&format!("{page}#wants-vs-reports")).await;
+    browser.screenshot("phone-detail").await;
+
+    // An enrollment token: shown once with its QR code (inline SVG) and the commands.
+    browser.goto(&format!("{base}/enrollment")).await;
+    browser
+        .type_into("input[name=profile]", "butcher-shop")
+        .await;
+    browser.click("#create-token").await;
+    browser.find("#enroll-qr svg path").await;
+    assert!(
+        browser
+            .text("#enroll-link")
+            .await
+            .starts_with("corral-enroll://")
+    );
+    assert!(
+        browser
+            .text("#station-command")
+            .await
+            .contains("corral enroll --all --controller http://")
+    );
+    browser.screenshot("enrollment-token").await;
 
     // Edit butcher-shop with a typo in a lawful basis: the error is shown at its line.
     browser.goto(&format!("{base}/profiles/butcher-shop")).await;

@@ -1,6 +1,7 @@
 //! Enrollment tokens in the console (admins and technicians): create one for a profile or
 //! a group with an expiry — its secret shown once, with the exact `corral-agent enroll`
-//! command — list them with their state, and revoke one.
+//! command, its `corral-enroll:` link as a QR code (`enroll_qr`) and the station's
+//! `corral enroll --all` command — list them with their state, and revoke one.
 //!
 //! Must never: show a token's secret after the creation page, or put it in a URL.
 
@@ -9,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::ConsoleState;
+use super::enroll_qr;
 use super::error::ConsoleError;
 use super::render;
 use super::session::Operator;
@@ -130,17 +132,37 @@ pub async fn create(
         .first()
         .cloned()
         .unwrap_or_else(|| "localhost".into());
+    let controller = format!("{host}:{}", config.enrollment_listen.port());
+    let fingerprint = console.app.ca.fingerprint();
     let command = format!(
-        "corral-agent enroll --controller {host}:{} --ca-fingerprint {} --token {}",
-        config.enrollment_listen.port(),
-        console.app.ca.fingerprint(),
+        "corral-agent enroll --controller {controller} --ca-fingerprint {fingerprint} --token {}",
         token.reveal()
+    );
+    let link = enroll_qr::enroll_link(&controller, fingerprint, &token.reveal());
+    let qr = enroll_qr::qr_svg(&link).map_err(|e| {
+        tracing::error!(error = %e, "Enrollment QR code.");
+        ConsoleError::Internal
+    })?;
+    // A station makes its own token per phone from an API token; it only needs to know
+    // the profile (a group-bound token has no station equivalent yet).
+    let station = format!(
+        "corral enroll --all --controller {}://{host}:{} --token-file station-token.txt{}",
+        if console.options.tls { "https" } else { "http" },
+        config.console_listen.port(),
+        match &binding {
+            EnrollmentBinding::Profile(p) => format!(" --profile {p}"),
+            EnrollmentBinding::Group(_) => String::new(),
+        }
     );
     let created = serde_json::json!({
         "token": token.reveal(),
         "for": binding_text(&binding),
         "expires_at": stored.expires_at.to_string(),
         "command": command,
+        "link": link,
+        "qr_svg": qr,
+        "station_command": station,
+        "group_bound": matches!(binding, EnrollmentBinding::Group(_)),
     });
     page(&console, &operator, Some(created)).await
 }

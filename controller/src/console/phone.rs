@@ -1,5 +1,7 @@
 //! One phone: identity, certificates and their expiry, effective profile with the desired
-//! and applied versions, deliveries, observed state and drift, recent events — and the
+//! and applied versions, deliveries, observed state and drift (the derived sections —
+//! wants / reports, drift history, contacts, commands — come from `phone_detail`), recent
+//! events — and the
 //! actions on it (re-sync, revoke), each behind a confirmation page and a POST with the
 //! session's CSRF token.
 //!
@@ -135,6 +137,7 @@ pub async fn show(
         "drift",
         &pretty(device.drift.as_ref()).filter(|_| is_drift(device.drift.as_ref())),
     );
+    super::phone_detail::insert_sections(&console, &row, &device, &mut context).await?;
     context.insert("done", &done);
     context.insert("can_operate", &Operator::ACCESS.allows(viewer.0.user.role));
     context.insert("can_revoke", &Admin::ACCESS.allows(viewer.0.user.role));

@@ -219,6 +219,65 @@ pub async fn upload(
     publish_form(&console, &admin, None, None, form).await
 }
 
+/// `POST /profile-upload/file`: the file picker's multipart form (field `file`), then
+/// like [`upload`]: a file that is not UTF-8 or is too large is refused on the editor
+/// page, errors are shown at their line.
+pub async fn upload_file(
+    admin: Admin,
+    State(console): State<ConsoleState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ConsoleError> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let boundary = super::multipart::boundary(content_type).ok_or_else(|| {
+        ConsoleError::BadRequest("send the file with the upload form's file picker".into())
+    })?;
+    let parts = super::multipart::parse(&body, &boundary)
+        .map_err(|e| ConsoleError::BadRequest(e.to_string()))?;
+    let file = parts
+        .iter()
+        .find(|p| p.name == "file" && p.filename.is_some())
+        .ok_or_else(|| ConsoleError::BadRequest("the form has no file".into()))?;
+    let file_name = file
+        .filename
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("profile.toml");
+    // Browsers may send a path; only its last component names the file.
+    let file_name = file_name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(file_name)
+        .to_owned();
+    let source = match String::from_utf8(file.data.clone()) {
+        Ok(text) => text,
+        Err(_) => {
+            let page = EditorPage {
+                mode: "upload",
+                name: None,
+                file_name: &file_name,
+                source: "",
+                stage_group: "",
+                diagnostics: &[],
+                problem: Some(format!(
+                    "{file_name} is not UTF-8 text; a profile is a TOML file"
+                )),
+            };
+            return Ok(editor(&admin.0, page, StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let form = EditForm {
+        file_name,
+        source,
+        stage_group: String::new(),
+    };
+    publish_form(&console, &admin, None, None, form).await
+}
+
 async fn publish_form(
     console: &ConsoleState,
     admin: &Admin,

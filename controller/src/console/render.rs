@@ -35,6 +35,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../web/templates/phone.html"),
     ),
     (
+        "command.html",
+        include_str!("../../../web/templates/command.html"),
+    ),
+    (
         "confirm.html",
         include_str!("../../../web/templates/confirm.html"),
     ),

@@ -9,8 +9,8 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::{
     ConsoleState, account, assign, audit, bulk, clone, consent, consent_page, contact_import,
-    contacts, enrollment, fleet, groups, login, person, phone, profile_download, profile_edit,
-    profiles, provisioning, records, render, rollout, users,
+    contacts, enrollment, fleet, groups, login, person, phone, phone_detail, profile_download,
+    profile_edit, profiles, provisioning, records, render, rollout, users,
 };
 use crate::api::auth::Access;
 
@@ -66,6 +66,7 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/logout", Read, "Log out", login::logout),
     route!(Get "/fleet", Read, "The fleet: search, filter, sort, pages", fleet::list),
     route!(Get "/phones/{id}", Read, "One phone", phone::show),
+    route!(Get "/phones/{id}/commands/{command}", Read, "One command of a phone with its output", phone_detail::command_output),
     route!(Get "/phones/{id}/resync", Operate, "Confirm a re-sync", phone::confirm_resync),
     route!(Post "/phones/{id}/resync", Operate, "Re-sync a phone", phone::resync),
     route!(Get "/phones/{id}/revoke", Administer, "Confirm a revocation", phone::confirm_revoke),
@@ -80,6 +81,7 @@ pub static ROUTES: &[Route] = &[
     route!(Post "/profiles/{name}/edit", Administer, "Validate, then publish or stage an edit", profile_edit::submit),
     route!(Get "/profile-upload", Administer, "The upload form", profile_edit::upload_form),
     route!(Post "/profile-upload", Administer, "Validate and publish an uploaded file", profile_edit::upload),
+    route!(Post "/profile-upload/file", Administer, "Upload a profile file (multipart file picker)", profile_edit::upload_file),
     route!(Get "/profiles/{name}/source.toml", Read, "Download the current source", profile_download::source),
     route!(Get "/profiles/{name}/versions/{version}/toml", Read, "Download a version's canonical TOML", profile_download::version),
     route!(Get "/profiles/{name}/assign", Operate, "Choose a group or phones for a profile", assign::form),

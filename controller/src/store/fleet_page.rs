@@ -113,6 +113,14 @@ impl FleetRow {
 pub fn is_drift(drift: Option<&serde_json::Value>) -> bool {
     match drift {
         None | Some(serde_json::Value::Null) => false,
+        // A drift report (`{"items": [...], "repaired": …}`) with nothing in it.
+        Some(serde_json::Value::Object(o))
+            if o.get("items")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(Vec::is_empty) =>
+        {
+            false
+        }
         Some(serde_json::Value::Array(a)) => !a.is_empty(),
         Some(serde_json::Value::Object(o)) => !o.is_empty(),
         Some(_) => true,
@@ -235,7 +243,7 @@ impl Filter {
         }
         if query.drifting {
             conditions
-                .push("(d.drift IS NOT NULL AND d.drift NOT IN ('null', '[]', '{}'))".to_owned());
+                .push("(d.drift IS NOT NULL AND d.drift NOT IN ('null', '[]', '{}') AND d.drift NOT LIKE '{\"items\":[]%')".to_owned());
         }
         if let Some(profile) = &query.profile {
             let p = filter.bind(Bind::Text(profile.as_str().to_owned()));

@@ -22,6 +22,7 @@ mod answers;
 mod bulk;
 mod certificates;
 mod chain;
+mod commands;
 mod consent;
 mod contacts;
 mod devices;
@@ -55,6 +56,7 @@ pub use allow_lists::{
 };
 pub use bulk::{BulkAudit, BulkOutcome, BulkPush, BulkTarget};
 pub use chain::ChainVerdict;
+pub use commands::{CommandRecord, CommandState};
 pub use consent::ConsentLinkView;
 pub use contacts::{ContactQuery, PERSON_TABLES, PersonRecord};
 pub use events::EventFilter;

@@ -164,6 +164,8 @@ async fn record_report_in(
                 .bind(drift.to_string())
                 .execute(&mut *tx)
                 .await?;
+            let (kind, detail) = drift_event(drift);
+            events::append_in(tx, &device_event(device, "device", kind, detail), now).await?;
         }
         for result in &report.applied {
             let (applied_at, failed_at, error) = match &result.outcome {
@@ -202,4 +204,33 @@ async fn record_report_in(
         }
         Ok(ReportOutcome::Recorded)
     }
+}
+
+/// The event a drift report leaves in the log (the phone page's drift history): agents
+/// send a drift report only when what they have to say changed, so one event per report
+/// stays small. `drift.cleared` for no items, `drift.repaired` when the
+/// agent repaired what it found in the same pass, `drift.detected` otherwise; the
+/// detail names the kinds of difference and how many, never contact ids.
+pub(crate) fn drift_event(drift: &serde_json::Value) -> (&'static str, serde_json::Value) {
+    let items = drift
+        .get("items")
+        .and_then(serde_json::Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let repaired = drift
+        .get("repaired")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let kinds: std::collections::BTreeSet<&str> = items
+        .iter()
+        .filter_map(|i| i.get("drift").and_then(serde_json::Value::as_str))
+        .collect();
+    let kind = match (items.is_empty(), repaired) {
+        (true, _) => "drift.cleared",
+        (false, true) => "drift.repaired",
+        (false, false) => "drift.detected",
+    };
+    (
+        kind,
+        serde_json::json!({ "items": items.len(), "kinds": kinds, "repaired": repaired }),
+    )
 }

@@ -167,6 +167,7 @@ impl Visitor {
     }
 
     /// POSTs `fields` and one file as `multipart/form-data`, as a browser's file picker.
+    #[allow(dead_code)]
     pub async fn post_multipart(
         &mut self,
         path: &str,
