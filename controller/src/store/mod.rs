@@ -48,6 +48,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
 pub use accounts::SessionInfo;
+pub use users::{SESSION_TOUCH_MS, SessionLookup};
 pub use agents::{ClaimedPush, PushContent};
 pub use allow_lists::{
     AllowListPush, CONTACTS_KIND, DeviceAllowList, DeviceProfileText, ErasureReason,
