@@ -11,7 +11,6 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::ConsoleState;
 use super::error::ConsoleError;
@@ -144,42 +143,37 @@ async fn fleet_data(
     let ttl = console.options.fleet_cache_ttl;
     // The query as the store sees it; `page` and `done` are already in it or irrelevant.
     let key = format!("{:?}|{:?}", params.query, params.pending);
-    if let Some(data) = console.fleet.get(&key, ttl) {
-        return Ok(data);
-    }
-    let generation = console.fleet.generation();
-    let read = Instant::now();
     let store = &console.app.store;
-    let data = if params.pending.is_some() {
-        FleetData {
-            page: FleetPage {
-                rows: Vec::new(),
-                total: 0,
-            },
-            pending: store
-                .pending_phones(&params.pending_query(page_size))
-                .await?,
-        }
-    } else {
-        let online_since = Timestamp::now().minus(console.options.online_window);
-        let page = store.fleet_page(&params.query, online_since).await?;
-        let pending = if device_filter {
-            PendingPage {
-                rows: Vec::new(),
-                total: 0,
-            }
-        } else {
-            store
-                .pending_phones(&params.pending_query(PENDING_PREVIEW))
-                .await?
-        };
-        FleetData { page, pending }
-    };
-    let data = Arc::new(data);
+    let online_window = console.options.online_window;
     console
         .fleet
-        .put(key, generation, read, Arc::clone(&data), ttl);
-    Ok(data)
+        .get_or_load(key, ttl, || async move {
+            if params.pending.is_some() {
+                return Ok(FleetData {
+                    page: FleetPage {
+                        rows: Vec::new(),
+                        total: 0,
+                    },
+                    pending: store
+                        .pending_phones(&params.pending_query(page_size))
+                        .await?,
+                });
+            }
+            let online_since = Timestamp::now().minus(online_window);
+            let page = store.fleet_page(&params.query, online_since).await?;
+            let pending = if device_filter {
+                PendingPage {
+                    rows: Vec::new(),
+                    total: 0,
+                }
+            } else {
+                store
+                    .pending_phones(&params.pending_query(PENDING_PREVIEW))
+                    .await?
+            };
+            Ok(FleetData { page, pending })
+        })
+        .await
 }
 
 /// `GET /fleet`.

@@ -22,6 +22,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use tokio::sync::OnceCell;
+
 use crate::domain::AdminUser;
 use crate::store::{FleetPage, PendingPage, SESSION_TOUCH_MS};
 
@@ -117,60 +119,58 @@ pub struct FleetData {
     pub pending: PendingPage,
 }
 
+/// One fleet-page query's entry: when its read began and the data once read. Requests
+/// that miss while it is being read wait for that one read (no stampede of identical
+/// queries when an entry expires under load).
+type FleetSlot = (Instant, Arc<OnceCell<Arc<FleetData>>>);
+
 /// Fleet-page data by the normalised query.
 #[derive(Debug, Default)]
 pub struct FleetCache {
-    /// The entries and the generation (how many clears so far).
-    map: Mutex<(HashMap<String, (Instant, Arc<FleetData>)>, u64)>,
+    map: Mutex<HashMap<String, FleetSlot>>,
 }
 
 impl FleetCache {
-    /// The data for `key` if it is younger than `ttl` (`ZERO`: never).
-    pub fn get(&self, key: &str, ttl: Duration) -> Option<Arc<FleetData>> {
-        if ttl.is_zero() {
-            return None;
-        }
-        let map = lock(&self.map);
-        let (read, data) = map.0.get(key)?;
-        (read.elapsed() < ttl).then(|| Arc::clone(data))
-    }
-
-    /// The generation to pass to [`FleetCache::put`]: taken before asking the database.
-    pub fn generation(&self) -> u64 {
-        lock(&self.map).1
-    }
-
-    /// Remembers the data for `key`, read at `read` — unless the cache was cleared since
-    /// `generation` (the data may predate the console's own change).
-    pub fn put(
+    /// The data for `key`: the entry's if its read began less than `ttl` ago (`ZERO`:
+    /// never cached), else read by `load` — once, however many requests ask meanwhile.
+    pub async fn get_or_load<F, Fut, E>(
         &self,
         key: String,
-        generation: u64,
-        read: Instant,
-        data: Arc<FleetData>,
         ttl: Duration,
-    ) {
+        load: F,
+    ) -> Result<Arc<FleetData>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<FleetData, E>>,
+    {
         if ttl.is_zero() {
-            return;
+            return load().await.map(Arc::new);
         }
-        let mut guard = lock(&self.map);
-        let (map, current) = &mut *guard;
-        if *current != generation {
-            return;
-        }
-        if map.len() >= FLEET_CAPACITY && !map.contains_key(&key) {
-            map.retain(|_, (at, _)| at.elapsed() < ttl);
-            if map.len() >= FLEET_CAPACITY {
-                map.clear();
+        let cell = {
+            let mut map = lock(&self.map);
+            match map.get(&key) {
+                Some((read, cell)) if read.elapsed() < ttl => Arc::clone(cell),
+                _ => {
+                    if map.len() >= FLEET_CAPACITY && !map.contains_key(&key) {
+                        map.retain(|_, (read, _)| read.elapsed() < ttl);
+                        if map.len() >= FLEET_CAPACITY {
+                            map.clear();
+                        }
+                    }
+                    let cell = Arc::new(OnceCell::new());
+                    map.insert(key, (Instant::now(), Arc::clone(&cell)));
+                    cell
+                }
             }
-        }
-        map.insert(key, (read, data));
+        };
+        cell.get_or_try_init(|| async { load().await.map(Arc::new) })
+            .await
+            .cloned()
     }
 
-    /// Forgets every page (after a state change on this replica).
+    /// Forgets every page (after a state change on this replica). A read under way
+    /// finishes for the requests already waiting on it; later requests read again.
     pub fn clear(&self) {
-        let mut guard = lock(&self.map);
-        guard.0.clear();
-        guard.1 = guard.1.wrapping_add(1);
+        lock(&self.map).clear();
     }
 }
