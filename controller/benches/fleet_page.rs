@@ -391,8 +391,8 @@ pub fn run(plan: Plan, progress: bool) -> Report {
         if !plan.session_cache {
             options.session_cache_ttl = Duration::ZERO;
         }
-        let app = serve::router_with(state, options)
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let app =
+            serve::router_with(state, options).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (
             addr,

@@ -48,7 +48,6 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
 pub use accounts::SessionInfo;
-pub use users::{SESSION_TOUCH_MS, SessionLookup};
 pub use agents::{ClaimedPush, PushContent};
 pub use allow_lists::{
     AllowListPush, CONTACTS_KIND, DeviceAllowList, DeviceProfileText, ErasureReason,
@@ -68,6 +67,7 @@ pub use records::{RecordField, RetentionCounts, RetentionRun};
 pub use reports::{AgentAnswer, AnswerReport};
 pub use rollouts::{Rollout, Staging};
 pub use sources::{ProfileSource, ProfileUpload};
+pub use users::{SESSION_TOUCH_MS, SessionLookup};
 
 /// Statements bind at most this many devices (well under SQLite's and PostgreSQL's limits
 /// on bound values, with a few values per device).
