@@ -16,7 +16,8 @@
 //! Latency is measured per request by the client, from writing the request to the last
 //! byte of the body.
 //!
-//! `cargo bench -p corral-controller --bench fleet_page [-- --phones N --clients N --requests N]`
+//! `cargo bench --workspace --bench fleet_page [-- --phones N --clients N --requests N
+//! --no-page-cache --no-session-cache]`
 //! Results: docs/benchmarks.md "Fleet page".
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,6 +43,10 @@ pub struct Plan {
     pub phones: usize,
     pub clients: usize,
     pub requests: usize,
+    /// The console's 1 s cache of a fleet page's data (`--no-page-cache` turns it off).
+    pub page_cache: bool,
+    /// The console's 1 s session cache (`--no-session-cache` turns it off).
+    pub session_cache: bool,
 }
 
 /// The four requests every client makes in turn. The last page is filled in once the
@@ -379,8 +384,15 @@ pub fn run(plan: Plan, progress: bool) -> Report {
         }
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = serve::router_with(state, ConsoleOptions::default())
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let mut options = ConsoleOptions::default();
+        if !plan.page_cache {
+            options.fleet_cache_ttl = Duration::ZERO;
+        }
+        if !plan.session_cache {
+            options.session_cache_ttl = Duration::ZERO;
+        }
+        let app =
+            serve::router_with(state, options).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (
             addr,
@@ -502,7 +514,11 @@ fn main() {
         phones: 10_000,
         clients: 100,
         requests: 20_000,
+        page_cache: true,
+        session_cache: true,
     };
+    plan.page_cache = !std::env::args().any(|a| a == "--no-page-cache");
+    plan.session_cache = !std::env::args().any(|a| a == "--no-session-cache");
     let args: Vec<String> = std::env::args().collect();
     for pair in args.windows(2) {
         let value = || pair[1].parse().expect("a number");
@@ -513,7 +529,12 @@ fn main() {
             _ => {}
         }
     }
-    println!("load average at start: {}", load_average());
+    println!(
+        "load average at start: {} (page cache {}, session cache {})",
+        load_average(),
+        if plan.page_cache { "on" } else { "off" },
+        if plan.session_cache { "on" } else { "off" }
+    );
     let report = run(plan, true);
     print(&plan, &report);
     println!("load average at end: {}", load_average());

@@ -14,6 +14,8 @@ fn the_fleet_page_benchmark_runs_at_toy_size() {
         phones: 200,
         clients: 10,
         requests: 200,
+        page_cache: true,
+        session_cache: true,
     };
     let report = bench::run(plan, false);
     bench::print(&plan, &report);

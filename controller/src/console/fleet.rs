@@ -10,15 +10,19 @@
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
+use std::sync::Arc;
 
 use super::ConsoleState;
 use super::error::ConsoleError;
-use super::fleet_query::{filter_string, link, parse_params, sort_name};
+use super::fleet_query::{FleetParams, filter_string, link, parse_params, sort_name};
+use super::hot_cache::FleetData;
 use super::render;
 use super::session::Viewer;
 use super::session::{Admin, Operator};
 use crate::domain::{DeviceStatus, ProfileName, Timestamp};
-use crate::store::{FleetRow, FleetSort, PendingPhone, PendingState, Presence};
+use crate::store::{
+    FleetPage, FleetRow, FleetSort, PendingPage, PendingPhone, PendingState, Presence,
+};
 
 /// Pending phones shown above the fleet (the status filter lists them all).
 const PENDING_PREVIEW: u32 = 10;
@@ -128,6 +132,50 @@ fn done_message(action: &str, count: u64) -> Option<String> {
     ))
 }
 
+/// The store's answer for this page's query: from [`ConsoleState::fleet`] when read
+/// within [`ConsoleOptions::fleet_cache_ttl`](super::ConsoleOptions), else from the store.
+async fn fleet_data(
+    console: &ConsoleState,
+    params: &FleetParams,
+    device_filter: bool,
+) -> Result<Arc<FleetData>, ConsoleError> {
+    let page_size = console.options.page_size;
+    let ttl = console.options.fleet_cache_ttl;
+    // The query as the store sees it; `page` and `done` are already in it or irrelevant.
+    let key = format!("{:?}|{:?}", params.query, params.pending);
+    let store = &console.app.store;
+    let online_window = console.options.online_window;
+    console
+        .fleet
+        .get_or_load(key, ttl, || async move {
+            if params.pending.is_some() {
+                return Ok(FleetData {
+                    page: FleetPage {
+                        rows: Vec::new(),
+                        total: 0,
+                    },
+                    pending: store
+                        .pending_phones(&params.pending_query(page_size))
+                        .await?,
+                });
+            }
+            let online_since = Timestamp::now().minus(online_window);
+            let page = store.fleet_page(&params.query, online_since).await?;
+            let pending = if device_filter {
+                PendingPage {
+                    rows: Vec::new(),
+                    total: 0,
+                }
+            } else {
+                store
+                    .pending_phones(&params.pending_query(PENDING_PREVIEW))
+                    .await?
+            };
+            Ok(FleetData { page, pending })
+        })
+        .await
+}
+
 /// `GET /fleet`.
 pub async fn list(
     viewer: Viewer,
@@ -145,26 +193,17 @@ pub async fn list(
         || q.drifting
         || q.profile.is_some()
         || q.group.is_some();
+    let data = fleet_data(&console, &params, device_filter).await?;
     let (rows, total, pending) = if params.pending.is_some() {
-        let pending = store
-            .pending_phones(&params.pending_query(page_size))
-            .await?;
-        (Vec::new(), pending.total, pending)
+        (Vec::new(), data.pending.total, &data.pending)
     } else {
-        let online_since = Timestamp::now().minus(console.options.online_window);
-        let page = store.fleet_page(q, online_since).await?;
-        let pending = if device_filter {
-            crate::store::PendingPage {
-                rows: Vec::new(),
-                total: 0,
-            }
-        } else {
-            store
-                .pending_phones(&params.pending_query(PENDING_PREVIEW))
-                .await?
-        };
-        let rows: Vec<RowView> = page.rows.iter().map(|r| row_view(&console, r)).collect();
-        (rows, page.total, pending)
+        let rows: Vec<RowView> = data
+            .page
+            .rows
+            .iter()
+            .map(|r| row_view(&console, r))
+            .collect();
+        (rows, data.page.total, &data.pending)
     };
     let choices = console
         .choices

@@ -35,6 +35,7 @@ mod fleet_choices;
 mod fleet_query;
 mod groups;
 pub mod headers;
+mod hot_cache;
 mod login;
 pub mod multipart;
 mod password_policy;
@@ -87,6 +88,14 @@ pub struct ConsoleOptions {
     /// How long the fleet filter's profile and group choices are reused before being read
     /// again (`console::fleet_choices`).
     pub choices_ttl: Duration,
+    /// How long a session's user and times, once read, are reused before the database is
+    /// asked again (`console::hot_cache`; `ZERO`: never cached). Logout, disabling a user
+    /// and role changes on this replica clear it at once; other replicas see them within it.
+    pub session_cache_ttl: Duration,
+    /// How long the store's answer for one fleet-page query is reused
+    /// (`console::hot_cache`; `ZERO`: never cached). The console's own changes clear it;
+    /// changes from elsewhere (last-seen times, other replicas, the API) show within it.
+    pub fleet_cache_ttl: Duration,
     /// Where sessions read the time (a hand-moved clock in tests).
     pub clock: clock::Clock,
     /// How long a new consent link can be confirmed (the form may choose 1 to 90 days).
@@ -113,6 +122,8 @@ impl Default for ConsoleOptions {
             online_window: Duration::from_secs(200),
             page_size: 50,
             choices_ttl: Duration::from_secs(5),
+            session_cache_ttl: Duration::from_secs(1),
+            fleet_cache_ttl: Duration::from_secs(1),
             clock: clock::Clock::system(),
             consent_link_ttl: Duration::from_secs(14 * 86_400),
             consent_throttle: ThrottlePolicy {
@@ -137,6 +148,10 @@ pub struct ConsoleState {
     pub imports: Arc<contact_import::ImportStash>,
     /// The fleet filter's choices, shared between requests.
     pub choices: Arc<fleet_choices::ChoiceCache>,
+    /// Sessions recently confirmed by the database (`hot_cache`).
+    pub sessions: Arc<hot_cache::SessionCache>,
+    /// Fleet-page data recently read (`hot_cache`).
+    pub fleet: Arc<hot_cache::FleetCache>,
 }
 
 /// The console's routes with their guard and headers, ready to merge at `/`.
@@ -147,6 +162,8 @@ pub fn router(app: AppState, options: ConsoleOptions) -> Router {
         consent_throttle: Arc::new(Throttle::new(options.consent_throttle)),
         imports: Arc::new(contact_import::ImportStash::default()),
         choices: Arc::default(),
+        sessions: Arc::default(),
+        fleet: Arc::default(),
         options: Arc::new(options),
     };
     let mut console = Router::new();

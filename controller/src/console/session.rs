@@ -169,19 +169,35 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
     let mut stale_cookie = false;
     if let Some(token) = presented {
         let idle = i64::try_from(console.options.idle_timeout.as_millis()).unwrap_or(i64::MAX);
-        match console
-            .app
-            .store
-            .session_user(&token, idle, console.options.now())
-            .await
-        {
-            Ok(user) => {
-                parts.extensions.insert(Session { user, token });
+        let now = console.options.now();
+        let key = token.secret_hash().as_str().to_owned();
+        let ttl = console.options.session_cache_ttl;
+        if let Some(user) = console.sessions.get(&key, ttl, idle, now.unix_millis()) {
+            parts.extensions.insert(Session { user, token });
+        } else {
+            let generation = console.sessions.generation();
+            match console.app.store.session_lookup(&token, idle, now).await {
+                Ok(found) => {
+                    if !ttl.is_zero() {
+                        console.sessions.put(
+                            key,
+                            generation,
+                            found.user.clone(),
+                            found.last_seen_ms,
+                            found.expires_ms,
+                        );
+                    }
+                    parts.extensions.insert(Session {
+                        user: found.user,
+                        token,
+                    });
+                }
+                Err(crate::store::StoreError::Forbidden(_)) => stale_cookie = true,
+                Err(e) => return ConsoleError::from(e).into_response(),
             }
-            Err(crate::store::StoreError::Forbidden(_)) => stale_cookie = true,
-            Err(e) => return ConsoleError::from(e).into_response(),
         }
     }
+    let changes_state = !matches!(parts.method, Method::GET | Method::HEAD);
     let request = if matches!(parts.method, Method::GET | Method::HEAD) {
         Request::from_parts(parts, body)
     } else {
@@ -204,6 +220,12 @@ pub async fn guard(State(console): State<ConsoleState>, request: Request, next: 
         Request::from_parts(parts, Body::from(bytes))
     };
     let mut response = next.run(request).await;
+    if changes_state {
+        // Whatever it changed (a logout, a user's role or access, the fleet), the
+        // short-lived caches must not show this replica's users the state before it.
+        console.sessions.clear();
+        console.fleet.clear();
+    }
     if stale_cookie && !response.headers().contains_key(header::SET_COOKIE) {
         response.headers_mut().append(
             header::SET_COOKIE,

@@ -69,6 +69,7 @@ pub use records::{RecordField, RetentionCounts, RetentionRun};
 pub use reports::{AgentAnswer, AnswerReport};
 pub use rollouts::{Rollout, Staging};
 pub use sources::{ProfileSource, ProfileUpload};
+pub use users::{SESSION_TOUCH_MS, SessionLookup};
 
 /// Statements bind at most this many devices (well under SQLite's and PostgreSQL's limits
 /// on bound values, with a few values per device).

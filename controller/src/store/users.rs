@@ -33,6 +33,16 @@ fn user_event(actor: &str, kind: &str, detail: serde_json::Value) -> NewEvent {
 /// How stale a session's last-seen time may get before a request writes it (ms).
 pub const SESSION_TOUCH_MS: i64 = 10_000;
 
+/// A live session as [`Store::session_lookup`] found it.
+#[derive(Debug, Clone)]
+pub struct SessionLookup {
+    pub user: AdminUser,
+    /// The session's last-seen time in the database, milliseconds since the epoch.
+    pub last_seen_ms: i64,
+    /// When the session ends whatever its use (absolute timeout), milliseconds.
+    pub expires_ms: i64,
+}
+
 impl Store {
     /// Creates the first admin, only if no admin exists yet (one conditional INSERT).
     /// `None` when there already is one.
@@ -255,9 +265,23 @@ impl Store {
         idle_limit_ms: i64,
         now: Timestamp,
     ) -> Result<AdminUser> {
+        Ok(self.session_lookup(session, idle_limit_ms, now).await?.user)
+    }
+
+    /// [`Store::session_user`] with the session's times: one statement (session and user
+    /// joined), plus the last-seen write when it is due. `last_seen_at` is the value the
+    /// database holds afterwards, so a cache can apply the same idle rule.
+    pub async fn session_lookup(
+        &self,
+        session: &SessionToken,
+        idle_limit_ms: i64,
+        now: Timestamp,
+    ) -> Result<SessionLookup> {
         let found = sqlx::query(
-            "SELECT user_id, last_seen_at FROM sessions \
-             WHERE prefix = $1 AND secret_sha256 = $2 AND expires_at > $3 AND last_seen_at > $4",
+            "SELECT u.id, u.name, u.role, u.created_at, u.disabled_at, \
+             s.last_seen_at AS session_seen_at, s.expires_at AS session_expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.prefix = $1 AND s.secret_sha256 = $2 AND s.expires_at > $3 AND s.last_seen_at > $4",
         )
         .bind(session.prefix().as_str())
         .bind(session.secret_hash().as_str())
@@ -266,7 +290,12 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::Forbidden("the session is unknown or expired"))?;
-        if int(&found, "last_seen_at")? <= ms(now).saturating_sub(SESSION_TOUCH_MS) {
+        let user = user_from_row(&found)?;
+        if user.disabled_at.is_some() {
+            return Err(StoreError::Forbidden("the user is disabled"));
+        }
+        let mut last_seen_ms = int(&found, "session_seen_at")?;
+        if last_seen_ms <= ms(now).saturating_sub(SESSION_TOUCH_MS) {
             sqlx::query(
                 "UPDATE sessions SET last_seen_at = $3 \
                  WHERE prefix = $1 AND secret_sha256 = $2 AND last_seen_at < $3",
@@ -276,8 +305,13 @@ impl Store {
             .bind(ms(now))
             .execute(&self.pool)
             .await?;
+            last_seen_ms = ms(now);
         }
-        self.active_user(int(&found, "user_id")?).await
+        Ok(SessionLookup {
+            user,
+            last_seen_ms,
+            expires_ms: int(&found, "session_expires_at")?,
+        })
     }
 
     /// Ends a session (logout).
