@@ -20,6 +20,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# CI builds from a fresh clone once: incremental artefacts would only double the target
+# directory (CI once ran out of disk with them).
+export CARGO_INCREMENTAL=0
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # USB without an adb server is an optional feature (libusb, built from source): no test
