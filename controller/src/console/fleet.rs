@@ -15,14 +15,13 @@ use std::sync::Arc;
 use super::ConsoleState;
 use super::error::ConsoleError;
 use super::fleet_query::{FleetParams, filter_string, link, parse_params, sort_name};
+use super::fleet_rows;
 use super::hot_cache::FleetData;
 use super::render;
 use super::session::Viewer;
 use super::session::{Admin, Operator};
 use crate::domain::{DeviceStatus, ProfileName, Timestamp};
-use crate::store::{
-    FleetPage, FleetRow, FleetSort, PendingPage, PendingPhone, PendingState, Presence,
-};
+use crate::store::{FleetPage, FleetSort, PendingPage, PendingPhone, PendingState, Presence};
 
 /// Pending phones shown above the fleet (the status filter lists them all).
 const PENDING_PREVIEW: u32 = 10;
@@ -32,62 +31,10 @@ pub async fn home(_: Viewer) -> Response {
     Redirect::to("/fleet").into_response()
 }
 
-/// One row as the template shows it.
-#[derive(Debug, Serialize)]
-struct RowView {
-    id: String,
-    name: String,
-    serial: Option<String>,
-    group: Option<String>,
-    status: &'static str,
-    status_detail: String,
-    drifting: bool,
-    in_sync: bool,
-    profile: Option<String>,
-    applied_version: Option<String>,
-    desired_version: Option<String>,
-    model: Option<String>,
-    android: Option<String>,
-    last_seen: Option<String>,
-    enrolled: String,
-}
-
 /// A version hash shortened for tables (`sha256:` and the first 12 hex digits).
 pub fn short_version(v: &impl std::fmt::Display) -> String {
     let text = v.to_string();
     text.chars().take(19).collect()
-}
-
-fn row_view(console: &ConsoleState, row: &FleetRow) -> RowView {
-    let online = console.app.gateway.is_online(&row.id);
-    let (status, status_detail) = match (row.status, online) {
-        (DeviceStatus::Revoked, _) => ("revoked", "revoked".to_owned()),
-        (DeviceStatus::Active, true) => ("online", "online".to_owned()),
-        (DeviceStatus::Active, false) => (
-            "offline",
-            match row.last_seen_at {
-                Some(t) => format!("offline since {t}"),
-                None => "never connected".to_owned(),
-            },
-        ),
-    };
-    RowView {
-        id: row.id.to_string(),
-        name: row.name.to_string(),
-        serial: row.serial.clone(),
-        group: row.group.as_ref().map(ToString::to_string),
-        status,
-        status_detail,
-        drifting: row.drifting(),
-        in_sync: row.desired_version.is_some() && row.desired_version == row.applied_version,
-        profile: row.profile.as_ref().map(ToString::to_string),
-        applied_version: row.applied_version.as_ref().map(short_version),
-        desired_version: row.desired_version.as_ref().map(short_version),
-        model: row.model.clone(),
-        android: row.android_release.clone(),
-        last_seen: row.last_seen_at.map(|t| t.to_string()),
-        enrolled: row.enrolled_at.to_string(),
-    }
 }
 
 /// A phone being provisioned, as the template shows it.
@@ -195,14 +142,13 @@ pub async fn list(
         || q.group.is_some();
     let data = fleet_data(&console, &params, device_filter).await?;
     let (rows, total, pending) = if params.pending.is_some() {
-        (Vec::new(), data.pending.total, &data.pending)
+        (String::new(), data.pending.total, &data.pending)
     } else {
-        let rows: Vec<RowView> = data
-            .page
-            .rows
-            .iter()
-            .map(|r| row_view(&console, r))
-            .collect();
+        let gateway = &console.app.gateway;
+        let rows = fleet_rows::rows_html(
+            data.page.rows.iter().map(|r| (r, gateway.is_online(&r.id))),
+            Operator::ACCESS.allows(viewer.0.user.role),
+        );
         (rows, data.page.total, &data.pending)
     };
     let choices = console
@@ -226,7 +172,8 @@ pub async fn list(
     })
     .collect();
     let mut context = tera::Context::new();
-    context.insert("rows", &rows);
+    // Pre-escaped by `fleet_rows` (the page's hot loop, kept out of tera).
+    context.insert("rows_html", &rows);
     context.insert("total", &total);
     context.insert("pending_mode", &params.pending.is_some());
     context.insert(

@@ -33,6 +33,7 @@ mod export;
 mod fleet;
 mod fleet_choices;
 mod fleet_query;
+mod fleet_rows;
 mod groups;
 pub mod headers;
 mod hot_cache;
