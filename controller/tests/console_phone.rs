@@ -11,7 +11,7 @@ use common::console::{Console, Visitor, spawn_console};
 use corral_controller::api::profile_publish::publish_files;
 use corral_controller::api::profile_upload::UploadFile;
 use corral_controller::domain::{DeviceId, DeviceReport, Role, Timestamp};
-use corral_controller::store::{AgentAnswer, AnswerReport};
+use corral_controller::store::{AgentAnswer, AnswerReport, EventFilter};
 use corral_wire::CommandKind;
 
 const BASE: &str = include_str!("../../profiles/examples/base.toml");
@@ -188,6 +188,96 @@ async fn the_phone_page_compares_shows_drift_history_contacts_and_commands() {
         .get(&format!("/phones/{device}/commands/cmd-0000000000000000"))
         .await;
     assert_eq!(missing.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phone_page_reboots_collects_logs_and_removes_the_work_profile_after_asking() {
+    let app = spawn_console().await;
+    seed(&app).await;
+    let agent = TestAgent::enroll(&app.ctl, &app.ctl.token("base").await).await;
+    let device = agent.device_id();
+    let mut tess = Visitor::logged_in(app.addr, Role::Technician).await;
+    let page = tess.get(&format!("/phones/{device}")).await.body;
+    assert!(page.contains("id=\"reboot\"") && page.contains("id=\"collect-logs\""));
+    assert!(
+        !page.contains("id=\"remove-work-profile\""),
+        "a technician is not offered the removal"
+    );
+    for (path, question, done) in [
+        ("reboot", "Reboot ", "Reboot queued"),
+        (
+            "collect-logs",
+            "Collect the agent&#x27;s log from ",
+            "Log collection queued",
+        ),
+    ] {
+        let confirm = tess.get(&format!("/phones/{device}/{path}")).await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        assert!(confirm.body.contains(question), "{}", confirm.body);
+        let csrf = tess.csrf().await;
+        let sent = tess
+            .post(&format!("/phones/{device}/{path}"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(sent.status, 303, "{}", sent.body);
+        let back = tess
+            .get(&format!("/phones/{device}?done={path}"))
+            .await
+            .body;
+        assert!(back.contains(done), "{back}");
+    }
+    let refused = tess
+        .get(&format!("/phones/{device}/remove-work-profile"))
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let mut ada = Visitor::logged_in(app.addr, Role::Admin).await;
+    let page = ada.get(&format!("/phones/{device}")).await.body;
+    assert!(page.contains("id=\"remove-work-profile\""), "{page}");
+    let confirm = ada
+        .get(&format!("/phones/{device}/remove-work-profile"))
+        .await;
+    assert!(
+        confirm.body.contains("This cannot be undone."),
+        "{}",
+        confirm.body
+    );
+    let csrf = ada.csrf().await;
+    let without_token = ada
+        .post(&format!("/phones/{device}/remove-work-profile"), &[])
+        .await;
+    assert_eq!(without_token.status, 403, "CSRF checked");
+    let sent = ada
+        .post(
+            &format!("/phones/{device}/remove-work-profile"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+
+    let filter = EventFilter {
+        device: Some(device.clone()),
+        ..EventFilter::default()
+    };
+    let mut queued: Vec<(String, String)> = app
+        .ctl
+        .state
+        .store
+        .events_newest_first(&filter, None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "device.command_queued")
+        .map(|e| (e.actor, e.detail["kind"].as_str().unwrap_or("?").to_owned()))
+        .collect();
+    queued.reverse();
+    assert_eq!(
+        queued,
+        [
+            ("user:tess".to_owned(), "reboot".to_owned()),
+            ("user:tess".to_owned(), "collect_logs".to_owned()),
+            ("user:ada".to_owned(), "remove_work_profile".to_owned()),
+        ]
+    );
 }
 
 fn section<'a>(page: &'a str, start: &str, end: &str) -> &'a str {

@@ -122,8 +122,7 @@ pub async fn show(
             .find(|(k, _)| k == "done")
             .and_then(|(_, v)| match v.as_ref() {
                 "revoked" => Some("The phone is revoked; its certificates are no longer accepted."),
-                "resync" => Some("Re-sync queued; the phone gets it as soon as it is connected."),
-                _ => None,
+                other => PhoneCommand::from_path(other).map(PhoneCommand::done),
             })
     });
     let mut context = phone_context(&console, &row);
@@ -196,6 +195,121 @@ fn confirm_page(
     render::page(session, "fleet", "confirm.html", context)
 }
 
+/// A command the phone page sends, each after a confirmation page (`confirm.html`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneCommand {
+    Resync,
+    Reboot,
+    CollectLogs,
+    /// Admin only, as in the fleet's bulk actions: it deletes the phone's work data.
+    RemoveWorkProfile,
+}
+
+impl PhoneCommand {
+    const ALL: [PhoneCommand; 4] = [
+        PhoneCommand::Resync,
+        PhoneCommand::Reboot,
+        PhoneCommand::CollectLogs,
+        PhoneCommand::RemoveWorkProfile,
+    ];
+
+    /// The last segment of its routes, `/phones/{id}/<path>`, and its `?done=` value.
+    pub fn path(self) -> &'static str {
+        match self {
+            PhoneCommand::Resync => "resync",
+            PhoneCommand::Reboot => "reboot",
+            PhoneCommand::CollectLogs => "collect-logs",
+            PhoneCommand::RemoveWorkProfile => "remove-work-profile",
+        }
+    }
+
+    fn kind(self) -> CommandKind {
+        match self {
+            PhoneCommand::Resync => CommandKind::ReSync,
+            PhoneCommand::Reboot => CommandKind::Reboot,
+            PhoneCommand::CollectLogs => CommandKind::CollectLogs,
+            PhoneCommand::RemoveWorkProfile => CommandKind::RemoveWorkProfile,
+        }
+    }
+
+    /// The confirmation page: question (before the phone's name), what happens, button.
+    fn wording(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            PhoneCommand::Resync => (
+                "Re-sync",
+                "The phone reports its state again and re-applies its profile version as soon as it is connected.",
+                "Re-sync",
+            ),
+            PhoneCommand::Reboot => (
+                "Reboot",
+                "The phone restarts as soon as it is connected; the agent starts again with it and reconnects.",
+                "Reboot",
+            ),
+            PhoneCommand::CollectLogs => (
+                "Collect the agent's log from",
+                "The agent sends its recent log (at most 64 KiB) as soon as the phone is connected; it is listed under Commands on the phone's page.",
+                "Collect logs from",
+            ),
+            PhoneCommand::RemoveWorkProfile => (
+                "Remove the work profile of",
+                "The work profile and everything in it — the messenger, its chats and the work contacts — are deleted from the phone as soon as it is connected. Assign or re-sync a profile to create it again. This cannot be undone.",
+                "Remove the work profile of",
+            ),
+        }
+    }
+
+    fn done(self) -> &'static str {
+        match self {
+            PhoneCommand::Resync => "Re-sync queued; the phone gets it as soon as it is connected.",
+            PhoneCommand::Reboot => "Reboot queued; the phone gets it as soon as it is connected.",
+            PhoneCommand::CollectLogs => {
+                "Log collection queued; the log appears under Commands once the phone has sent it."
+            }
+            PhoneCommand::RemoveWorkProfile => {
+                "Work-profile removal queued; the phone gets it as soon as it is connected."
+            }
+        }
+    }
+
+    fn from_path(path: &str) -> Option<PhoneCommand> {
+        PhoneCommand::ALL.into_iter().find(|c| c.path() == path)
+    }
+}
+
+fn confirm_command(
+    console: &ConsoleState,
+    session: &Session,
+    row: &FleetRow,
+    command: PhoneCommand,
+) -> Response {
+    let (question, explanation, button) = command.wording();
+    let mut context = phone_context(console, row);
+    context.insert("action", "command");
+    context.insert("command_path", command.path());
+    context.insert("question", question);
+    context.insert("explanation", explanation);
+    context.insert("button", button);
+    context.insert("danger", &(command == PhoneCommand::RemoveWorkProfile));
+    render::page(session, "fleet", "confirm.html", context)
+}
+
+/// Queues `command` for the phone (audited as `device.command_queued` with the actor);
+/// online phones get it at once, offline ones when they reconnect.
+async fn send_command(
+    console: &ConsoleState,
+    actor: &str,
+    id: &str,
+    command: PhoneCommand,
+) -> Result<Response, ConsoleError> {
+    let row = active(console, id).await?;
+    console
+        .app
+        .gateway
+        .queue_command_as(&row.id, command.kind(), actor, Timestamp::now())
+        .await?;
+    Ok(Redirect::to(&format!("/phones/{}?done={}", row.id, command.path())).into_response())
+}
+
 /// `GET /phones/{id}/resync`: asks before queuing a re-sync.
 pub async fn confirm_resync(
     operator: Operator,
@@ -203,7 +317,12 @@ pub async fn confirm_resync(
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
     let row = active(&console, &id).await?;
-    Ok(confirm_page(&console, &operator.0, &row, "resync"))
+    Ok(confirm_command(
+        &console,
+        &operator.0,
+        &row,
+        PhoneCommand::Resync,
+    ))
 }
 
 /// `POST /phones/{id}/resync`: queues a re-sync command (audited).
@@ -212,18 +331,86 @@ pub async fn resync(
     State(console): State<ConsoleState>,
     Path(id): Path<String>,
 ) -> Result<Response, ConsoleError> {
+    send_command(&console, &operator.actor(), &id, PhoneCommand::Resync).await
+}
+
+/// `GET /phones/{id}/reboot`: asks before queuing a reboot.
+pub async fn confirm_reboot(
+    operator: Operator,
+    State(console): State<ConsoleState>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
     let row = active(&console, &id).await?;
-    console
-        .app
-        .gateway
-        .queue_command_as(
-            &row.id,
-            CommandKind::ReSync,
-            &operator.actor(),
-            Timestamp::now(),
-        )
-        .await?;
-    Ok(Redirect::to(&format!("/phones/{}?done=resync", row.id)).into_response())
+    Ok(confirm_command(
+        &console,
+        &operator.0,
+        &row,
+        PhoneCommand::Reboot,
+    ))
+}
+
+/// `POST /phones/{id}/reboot`: queues a reboot (audited).
+pub async fn reboot(
+    operator: Operator,
+    State(console): State<ConsoleState>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    send_command(&console, &operator.actor(), &id, PhoneCommand::Reboot).await
+}
+
+/// `GET /phones/{id}/collect-logs`: asks before asking the agent for its log.
+pub async fn confirm_collect_logs(
+    operator: Operator,
+    State(console): State<ConsoleState>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let row = active(&console, &id).await?;
+    Ok(confirm_command(
+        &console,
+        &operator.0,
+        &row,
+        PhoneCommand::CollectLogs,
+    ))
+}
+
+/// `POST /phones/{id}/collect-logs`: queues a log collection (audited); the output is
+/// shown at `/phones/{id}/commands/{command}`.
+pub async fn collect_logs(
+    operator: Operator,
+    State(console): State<ConsoleState>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    send_command(&console, &operator.actor(), &id, PhoneCommand::CollectLogs).await
+}
+
+/// `GET /phones/{id}/remove-work-profile`: asks before removing the work profile.
+pub async fn confirm_remove_work_profile(
+    admin: Admin,
+    State(console): State<ConsoleState>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let row = active(&console, &id).await?;
+    Ok(confirm_command(
+        &console,
+        &admin.0,
+        &row,
+        PhoneCommand::RemoveWorkProfile,
+    ))
+}
+
+/// `POST /phones/{id}/remove-work-profile`: queues the removal (admin only, audited).
+pub async fn remove_work_profile(
+    admin: Admin,
+    State(console): State<ConsoleState>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    send_command(
+        &console,
+        &admin.actor(),
+        &id,
+        PhoneCommand::RemoveWorkProfile,
+    )
+    .await
 }
 
 /// `GET /phones/{id}/revoke`: asks for a reason before revoking.
