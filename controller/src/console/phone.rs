@@ -310,108 +310,64 @@ async fn send_command(
     Ok(Redirect::to(&format!("/phones/{}?done={}", row.id, command.path())).into_response())
 }
 
-/// `GET /phones/{id}/resync`: asks before queuing a re-sync.
-pub async fn confirm_resync(
-    operator: Operator,
-    State(console): State<ConsoleState>,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    let row = active(&console, &id).await?;
-    Ok(confirm_command(
-        &console,
-        &operator.0,
-        &row,
-        PhoneCommand::Resync,
-    ))
+/// The pair of handlers of one [`PhoneCommand`]: `GET` answers its confirmation page,
+/// `POST` queues it; `$role` is the capability both need.
+macro_rules! command_routes {
+    ($(#[$confirm_doc:meta])* $confirm:ident, $(#[$send_doc:meta])* $send:ident, $role:ident, $command:expr) => {
+        $(#[$confirm_doc])*
+        pub async fn $confirm(
+            who: $role,
+            State(console): State<ConsoleState>,
+            Path(id): Path<String>,
+        ) -> Result<Response, ConsoleError> {
+            let row = active(&console, &id).await?;
+            Ok(confirm_command(&console, &who.0, &row, $command))
+        }
+
+        $(#[$send_doc])*
+        pub async fn $send(
+            who: $role,
+            State(console): State<ConsoleState>,
+            Path(id): Path<String>,
+        ) -> Result<Response, ConsoleError> {
+            send_command(&console, &who.actor(), &id, $command).await
+        }
+    };
 }
 
-/// `POST /phones/{id}/resync`: queues a re-sync command (audited).
-pub async fn resync(
-    operator: Operator,
-    State(console): State<ConsoleState>,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    send_command(&console, &operator.actor(), &id, PhoneCommand::Resync).await
-}
-
-/// `GET /phones/{id}/reboot`: asks before queuing a reboot.
-pub async fn confirm_reboot(
-    operator: Operator,
-    State(console): State<ConsoleState>,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    let row = active(&console, &id).await?;
-    Ok(confirm_command(
-        &console,
-        &operator.0,
-        &row,
-        PhoneCommand::Reboot,
-    ))
-}
-
-/// `POST /phones/{id}/reboot`: queues a reboot (audited).
-pub async fn reboot(
-    operator: Operator,
-    State(console): State<ConsoleState>,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    send_command(&console, &operator.actor(), &id, PhoneCommand::Reboot).await
-}
-
-/// `GET /phones/{id}/collect-logs`: asks before asking the agent for its log.
-pub async fn confirm_collect_logs(
-    operator: Operator,
-    State(console): State<ConsoleState>,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    let row = active(&console, &id).await?;
-    Ok(confirm_command(
-        &console,
-        &operator.0,
-        &row,
-        PhoneCommand::CollectLogs,
-    ))
-}
-
-/// `POST /phones/{id}/collect-logs`: queues a log collection (audited); the output is
-/// shown at `/phones/{id}/commands/{command}`.
-pub async fn collect_logs(
-    operator: Operator,
-    State(console): State<ConsoleState>,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    send_command(&console, &operator.actor(), &id, PhoneCommand::CollectLogs).await
-}
-
-/// `GET /phones/{id}/remove-work-profile`: asks before removing the work profile.
-pub async fn confirm_remove_work_profile(
-    admin: Admin,
-    State(console): State<ConsoleState>,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    let row = active(&console, &id).await?;
-    Ok(confirm_command(
-        &console,
-        &admin.0,
-        &row,
-        PhoneCommand::RemoveWorkProfile,
-    ))
-}
-
-/// `POST /phones/{id}/remove-work-profile`: queues the removal (admin only, audited).
-pub async fn remove_work_profile(
-    admin: Admin,
-    State(console): State<ConsoleState>,
-    Path(id): Path<String>,
-) -> Result<Response, ConsoleError> {
-    send_command(
-        &console,
-        &admin.actor(),
-        &id,
-        PhoneCommand::RemoveWorkProfile,
-    )
-    .await
-}
+command_routes!(
+    /// `GET /phones/{id}/resync`: asks before queuing a re-sync.
+    confirm_resync,
+    /// `POST /phones/{id}/resync`: queues a re-sync command (audited).
+    resync,
+    Operator,
+    PhoneCommand::Resync
+);
+command_routes!(
+    /// `GET /phones/{id}/reboot`: asks before queuing a reboot.
+    confirm_reboot,
+    /// `POST /phones/{id}/reboot`: queues a reboot (audited).
+    reboot,
+    Operator,
+    PhoneCommand::Reboot
+);
+command_routes!(
+    /// `GET /phones/{id}/collect-logs`: asks before asking the agent for its log.
+    confirm_collect_logs,
+    /// `POST /phones/{id}/collect-logs`: queues a log collection (audited); the output
+    /// is shown at `/phones/{id}/commands/{command}`.
+    collect_logs,
+    Operator,
+    PhoneCommand::CollectLogs
+);
+command_routes!(
+    /// `GET /phones/{id}/remove-work-profile`: asks before removing the work profile.
+    confirm_remove_work_profile,
+    /// `POST /phones/{id}/remove-work-profile`: queues the removal (admin only, audited).
+    remove_work_profile,
+    Admin,
+    PhoneCommand::RemoveWorkProfile
+);
 
 /// `GET /phones/{id}/revoke`: asks for a reason before revoking.
 pub async fn confirm_revoke(

@@ -113,6 +113,23 @@ async fn summarise(
     Ok(())
 }
 
+/// Appends a `kind` event for each phone the action was done on (its detail from
+/// `detail`), then the summary event.
+async fn record_per_phone(
+    conn: &mut AnyConnection,
+    audit: &BulkAudit,
+    outcome: &BulkOutcome,
+    kind: &str,
+    now: Timestamp,
+    detail: impl Fn(&DeviceId) -> serde_json::Value,
+) -> Result<()> {
+    for device in &outcome.done {
+        let event = device_event(device, &audit.actor, kind, detail(device));
+        events::append_in(conn, &event, now).await?;
+    }
+    summarise(conn, audit, outcome, now).await
+}
+
 /// A value bound before a chunk's ids.
 #[derive(Debug, Clone, Copy)]
 enum Lead<'a> {
@@ -234,27 +251,28 @@ impl Store {
         .await?;
         let queued =
             outbox::queue_current_versions(&mut tx, QueueScope::Devices(&done), now).await?;
-        let pushed: HashSet<&DeviceId> = queued.iter().map(|q| &q.device).collect();
-        for device in &done {
-            let detail = serde_json::json!({
-                "profile": profile.as_str(),
-                "device": device.as_str(),
-                "group": null,
-                "pushes": usize::from(pushed.contains(device)),
-            });
-            events::append_in(
-                &mut tx,
-                &device_event(device, &audit.actor, "profile.assigned", detail),
-                now,
-            )
-            .await?;
-        }
+        let pushed: HashSet<DeviceId> = queued.iter().map(|q| q.device.clone()).collect();
         let outcome = BulkOutcome {
             done,
             skipped,
             queued,
         };
-        summarise(&mut tx, audit, &outcome, now).await?;
+        record_per_phone(
+            &mut tx,
+            audit,
+            &outcome,
+            "profile.assigned",
+            now,
+            |device| {
+                serde_json::json!({
+                    "profile": profile.as_str(),
+                    "device": device.as_str(),
+                    "group": null,
+                    "pushes": usize::from(pushed.contains(device)),
+                })
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -280,21 +298,20 @@ impl Store {
         .await?;
         let queued =
             outbox::queue_current_versions(&mut tx, QueueScope::Devices(&done), now).await?;
-        for device in &done {
-            let detail = serde_json::json!({ "group": group.map(GroupName::as_str) });
-            events::append_in(
-                &mut tx,
-                &device_event(device, &audit.actor, "device.group_changed", detail),
-                now,
-            )
-            .await?;
-        }
         let outcome = BulkOutcome {
             done,
             skipped,
             queued,
         };
-        summarise(&mut tx, audit, &outcome, now).await?;
+        record_per_phone(
+            &mut tx,
+            audit,
+            &outcome,
+            "device.group_changed",
+            now,
+            |_| serde_json::json!({ "group": group.map(GroupName::as_str) }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(outcome)
     }
