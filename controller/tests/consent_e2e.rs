@@ -345,6 +345,7 @@ async fn a_consent_confirmed_in_the_browser_reaches_the_right_phones_and_a_withd
 
     // The person withdraws through the same link.
     browser.goto(&link).await;
+    let withdrawn_at = std::time::Instant::now();
     browser.click("#withdraw").await;
     eventually("the withdrawal page", Duration::from_secs(10), || async {
         browser.body_text().await.contains("Consent withdrawn")
@@ -366,6 +367,10 @@ async fn a_consent_confirmed_in_the_browser_reaches_the_right_phones_and_a_withd
         },
     )
     .await;
+    eprintln!(
+        "withdrawal click → removal confirmed by the online phone: {:.1} s",
+        withdrawn_at.elapsed().as_secs_f64()
+    );
     assert!(!online.work_numbers().await.contains(NUMBER));
 
     // The console shows the proof per phone.
@@ -387,6 +392,7 @@ async fn a_consent_confirmed_in_the_browser_reaches_the_right_phones_and_a_withd
 
     // Phone 1 comes back: the removal is the first thing it does.
     phones[1].start_agent();
+    let restarted_at = std::time::Instant::now();
     let back = phones[1].device.clone();
     eventually(
         "removal confirmed by the reconnected phone",
@@ -399,6 +405,10 @@ async fn a_consent_confirmed_in_the_browser_reaches_the_right_phones_and_a_withd
         },
     )
     .await;
+    eprintln!(
+        "agent restart → removal confirmed by the reconnected phone: {:.1} s",
+        restarted_at.elapsed().as_secs_f64()
+    );
     assert!(!phones[1].work_numbers().await.contains(NUMBER));
     let after: Vec<String> = sim.phones()[1].commands()[before..].to_vec();
     let removal = after
