@@ -8,7 +8,8 @@
 
 use std::fmt::{self, Write};
 
-use crate::domain::{DeviceStatus, VersionHash};
+use super::fleet::short_version;
+use crate::domain::DeviceStatus;
 use crate::store::FleetRow;
 
 /// A `fmt::Write` that HTML-escapes everything written through it into the string
@@ -51,38 +52,12 @@ fn text_or(out: &mut String, value: Option<impl fmt::Display>, fallback: &str) {
     }
 }
 
-/// A version hash shortened as tables show it: `sha256:` and the first 12 hex digits.
-struct Short<'a>(&'a VersionHash);
-
-impl fmt::Display for Short<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let full = self.0.to_string();
-        let cut = full.char_indices().nth(19).map_or(full.len(), |(at, _)| at);
-        f.write_str(&full[..cut])
-    }
-}
-
-/// The status class and the text of the status badge.
-fn status(row: &FleetRow, online: bool, out: &mut String) -> &'static str {
+/// The status class of a phone's row and badge.
+fn status_class(row: &FleetRow, online: bool) -> &'static str {
     match (row.status, online) {
-        (DeviceStatus::Revoked, _) => {
-            out.push_str("revoked");
-            "revoked"
-        }
-        (DeviceStatus::Active, true) => {
-            out.push_str("online");
-            "online"
-        }
-        (DeviceStatus::Active, false) => {
-            match row.last_seen_at {
-                Some(t) => {
-                    out.push_str("offline since ");
-                    text(out, t);
-                }
-                None => out.push_str("never connected"),
-            }
-            "offline"
-        }
+        (DeviceStatus::Revoked, _) => "revoked",
+        (DeviceStatus::Active, true) => "online",
+        (DeviceStatus::Active, false) => "offline",
     }
 }
 
@@ -90,8 +65,7 @@ fn status(row: &FleetRow, online: bool, out: &mut String) -> &'static str {
 /// `can_operate` adds the check box of the bulk actions (none for revoked phones).
 pub fn write_row(out: &mut String, row: &FleetRow, online: bool, can_operate: bool) {
     let drifting = row.drifting();
-    let mut detail = String::new();
-    let class = status(row, online, &mut detail);
+    let class = status_class(row, online);
     out.push_str("<tr class=\"");
     out.push_str(class);
     if drifting {
@@ -126,8 +100,14 @@ pub fn write_row(out: &mut String, row: &FleetRow, online: bool, can_operate: bo
     out.push_str("</div></td><td><span class=\"badge ");
     out.push_str(class);
     out.push_str("\">");
-    // `detail` holds escaped text already.
-    out.push_str(&detail);
+    match (class, row.last_seen_at) {
+        ("offline", Some(t)) => {
+            out.push_str("offline since ");
+            text(out, t);
+        }
+        ("offline", None) => out.push_str("never connected"),
+        _ => out.push_str(class),
+    }
     out.push_str("</span>");
     if drifting {
         out.push_str(" <span class=\"badge drift\">drift</span>");
@@ -141,11 +121,15 @@ pub fn write_row(out: &mut String, row: &FleetRow, online: bool, can_operate: bo
                 row.desired_version.is_some() && row.desired_version == row.applied_version;
             if in_sync {
                 out.push_str("in sync ");
-                text_or(out, row.applied_version.as_ref().map(Short), "");
+                text_or(out, row.applied_version.as_ref().map(short_version), "");
             } else {
-                text_or(out, row.applied_version.as_ref().map(Short), "nothing");
+                text_or(
+                    out,
+                    row.applied_version.as_ref().map(short_version),
+                    "nothing",
+                );
                 out.push_str(" → ");
-                text_or(out, row.desired_version.as_ref().map(Short), "none");
+                text_or(out, row.desired_version.as_ref().map(short_version), "none");
             }
             out.push_str("</div>");
         }
@@ -184,7 +168,7 @@ pub fn rows_html<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DeviceId, DeviceName, GroupName, ProfileName, Timestamp};
+    use crate::domain::{DeviceId, DeviceName, GroupName, ProfileName, Timestamp, VersionHash};
 
     fn row(name: &str) -> FleetRow {
         FleetRow {

@@ -251,12 +251,12 @@ impl Store {
         .await?;
         let queued =
             outbox::queue_current_versions(&mut tx, QueueScope::Devices(&done), now).await?;
-        let pushed: HashSet<DeviceId> = queued.iter().map(|q| q.device.clone()).collect();
         let outcome = BulkOutcome {
             done,
             skipped,
             queued,
         };
+        let pushed: HashSet<&DeviceId> = outcome.queued.iter().map(|q| &q.device).collect();
         record_per_phone(
             &mut tx,
             audit,
